@@ -1,0 +1,57 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+MANAGE := $(PY) site/manage.py
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test setup lint messages bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=…)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+## setup: install, migrate, load the demo data and the task schedules
+setup: $(VENV)/.installed
+	@mkdir -p var
+	$(MANAGE) migrate --noinput
+	$(MANAGE) createcachetable
+	$(MANAGE) vivadesk_demo
+	$(MANAGE) vivadesk_schedules
+
+## run: the site and the background worker together; Ctrl-C stops both
+run: setup
+	@echo ""
+	@echo "  Site (German):   http://$(HOST):$(PORT)/de/"
+	@echo "  Site (English):  http://$(HOST):$(PORT)/en/"
+	@echo "  Wagtail admin:   http://$(HOST):$(PORT)/admin/"
+	@echo "  Outgoing mail:   var/sent-mail/"
+	@echo ""
+	@trap 'kill $$QPID 2>/dev/null; wait $$QPID 2>/dev/null' INT TERM EXIT; \
+	  $(MANAGE) qcluster & QPID=$$!; \
+	  $(MANAGE) runserver $(HOST):$(PORT)
+
+## test: the whole suite (SQLite; set DATABASE_URL for PostgreSQL)
+test: $(VENV)/.installed
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## messages: refresh the German catalogues after changing strings
+messages: $(VENV)/.installed
+	$(VENV)/bin/django-admin makemessages -l de --no-location --no-obsolete \
+	  --settings=vivadesk_site.settings.dev --pythonpath=site \
+	  --ignore='.venv/*' --ignore='site/*' --ignore='tests/*' --ignore='var/*'
+	cd site && ../$(VENV)/bin/django-admin makemessages -l de --no-location \
+	  --no-obsolete --settings=vivadesk_site.settings.dev --pythonpath=.
+	$(VENV)/bin/django-admin compilemessages --settings=vivadesk_site.settings.dev \
+	  --pythonpath=site --ignore='.venv/*'
+
+clean:
+	rm -rf $(VENV) var dist build

@@ -1,0 +1,234 @@
+"""Settings shared by every environment of the reference VIVA site.
+
+Deployment values come from the environment through django-environ (chosen
+because it parses all our URL-style variables — ``DATABASE_URL``,
+``REDIS_URL``, ``EMAIL_URL`` — with one well-kept library):
+
+==================== ===================================================
+``DATABASE_URL``     default ``sqlite:///<repo>/var/db.sqlite3``
+``REDIS_URL``        optional; when set: cache, rate limits, django-q2
+``EMAIL_URL``        ``smtp://host:port``, ``smtp+tls://u:p@host:587``,
+                     ``consolemail://``; unset: files in ``var/sent-mail``
+``SECRET_KEY``       required in production
+``ALLOWED_HOSTS``    comma-separated
+``VIVADESK_BASE_URL`` public URL used in links inside mails
+``DEBUG``            ``true``/``false``
+==================== ===================================================
+"""
+
+from pathlib import Path
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+SITE_DIR = Path(__file__).resolve().parents[2]
+REPO_DIR = SITE_DIR.parent
+VAR_DIR = Path(environ.Env().str("VIVADESK_VAR_DIR", default=str(REPO_DIR / "var")))
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+
+INSTALLED_APPS = [
+    "vivadesk_wagtail",
+    "home",
+    "wagtail_localize",
+    "wagtail_localize.locales",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.settings",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_mailbox",
+    "django_q",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "vivadesk_site.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Site overrides first, then the app's top-level templates/ folder
+        # (in an installed wheel they are found through APP_DIRS instead).
+        "DIRS": [SITE_DIR / "templates", REPO_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wagtail.contrib.settings.context_processors.settings",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "vivadesk_site.wsgi.application"
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the django-q2 worker share the file: WAL lets them
+    # read while the other writes, IMMEDIATE transactions and a busy timeout
+    # make writers wait for each other instead of failing with "locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation."
+        "UserAttributeSimilarityValidator"
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "de"
+LANGUAGES = [("de", _("German")), ("en", _("English"))]
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+LOCALE_PATHS = [SITE_DIR / "locale", REPO_DIR / "locale"]
+TIME_ZONE = "Europe/Berlin"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [SITE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
+PRIVATE_ROOT = VAR_DIR / "private"
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Attachments and raw mail: outside MEDIA_ROOT, no base URL, owner-only
+    # file modes. Served only by the help desk's permission-checked views.
+    "vivadesk_private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(PRIVATE_ROOT),
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
+}
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+FILE_UPLOAD_PERMISSIONS = 0o600
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": env.cache_url_config(REDIS_URL)}
+else:
+    # The embedded default: one machine, the database as a shared cache (its
+    # counters are shared by the web server and the worker).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "vivadesk_cache",
+        }
+    }
+
+Q_CLUSTER = {
+    "name": "vivadesk",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": 120,
+    "retry": 180,
+    "max_attempts": 5,
+    "catch_up": False,
+    "save_limit": 1000,
+    "label": _("Background tasks"),
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 1
+
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    vars().update(env.email_url_config(EMAIL_URL))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "sent-mail"
+EMAIL_TIMEOUT = 30
+
+WAGTAIL_SITE_NAME = "VIVA"
+WAGTAILADMIN_BASE_URL = env.str("VIVADESK_BASE_URL", default="http://localhost:8000")
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILDOCS_EXTENSIONS = [
+    "csv",
+    "docx",
+    "key",
+    "odt",
+    "pdf",
+    "pptx",
+    "rtf",
+    "txt",
+    "xlsx",
+    "zip",
+]
+
+LOGIN_URL = "vivadesk_wagtail:login"
+LOGIN_REDIRECT_URL = "/"
+
+VIVADESK = {
+    "BASE_URL": WAGTAILADMIN_BASE_URL,
+    "HELPDESK_EMAIL": env.str("VIVADESK_HELPDESK_EMAIL", default="helpdesk@viva.de"),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"vivadesk_wagtail": {"handlers": ["console"], "level": "INFO"}},
+}
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "vivadesk_wagtail.auth.CustomerEmailBackend",
+]
+LOGOUT_REDIRECT_URL = "/"

@@ -1,0 +1,10 @@
+"""Local development: ``make run``. Everything embedded, nothing to install."""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+VAR_DIR.mkdir(exist_ok=True)
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])

@@ -1,0 +1,25 @@
+"""The test suite: SQLite in a temp file by default, PostgreSQL when CI sets
+``DATABASE_URL``. Mail goes to Django's in-memory outbox unless a test points
+the app at a real SMTP server."""
+
+import tempfile
+
+from .base import *  # noqa: F403
+from .base import STORAGES
+
+SECRET_KEY = "test-secret-key-not-for-production"
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+_tmp = tempfile.mkdtemp(prefix="vivadesk-test-")
+STORAGES = {
+    **STORAGES,
+    "vivadesk_private": {
+        **STORAGES["vivadesk_private"],
+        "OPTIONS": {**STORAGES["vivadesk_private"]["OPTIONS"], "location": _tmp},
+    },
+}
+MEDIA_ROOT = f"{_tmp}/media"

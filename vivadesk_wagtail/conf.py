@@ -1,0 +1,106 @@
+"""The app's settings: one ``VIVADESK`` dict in the host project's settings.
+
+Every key has a documented default below. Values are read at call time through
+:func:`get`, never at import, so ``override_settings(VIVADESK={...})`` works in
+tests and a deployment may set only the keys it cares about. ``checks.py``
+validates the merged result as Django system checks.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    #: Prefix of human ticket references: ``VIVA`` gives ``VIVA-1042``. Letters,
+    #: digits, 2 to 12 characters, starting with a letter.
+    "TICKET_PREFIX": "VIVA",
+    #: The number of the first ticket ever created (later ones count up).
+    "TICKET_FIRST_NUMBER": 1000,
+    #: The help-desk address customers write to; used as ``Reply-To`` of every
+    #: notification and shown in mails and pages.
+    "HELPDESK_EMAIL": "helpdesk@viva.de",
+    #: ``From`` of outgoing mail; ``None`` means "VIVA HelpDesk <HELPDESK_EMAIL>".
+    "FROM_EMAIL": None,
+    #: Where notices about new tickets and customer answers go when a ticket has
+    #: no assignee; ``None`` means the help-desk address itself.
+    "STAFF_NOTIFY_EMAIL": None,
+    #: The public URL of the site, e.g. ``https://www.viva.de``. Links in mails
+    #: are built from it, never from a request's Host header.
+    "BASE_URL": "http://localhost:8000",
+    #: Domain of our own ``Message-ID``s (``<…@MESSAGE_ID_DOMAIN>``); ``None``
+    #: means the host part of ``HELPDESK_EMAIL``.
+    "MESSAGE_ID_DOMAIN": None,
+    #: How long a ticket stays ``Done`` without a customer answer before it is
+    #: closed for good.
+    "AUTO_CLOSE_AFTER": timedelta(weeks=3),
+    #: How long an activation link stays valid.
+    "ACTIVATION_MAX_AGE": timedelta(days=7),
+    #: Largest accepted attachment, in bytes.
+    "ATTACHMENT_MAX_SIZE": 10 * 1024 * 1024,
+    #: Most attachments on one message (form, portal comment, mail).
+    "ATTACHMENT_MAX_COUNT": 10,
+    #: Content types accepted as attachments, checked against the file's
+    #: content (magic bytes), not the name or the declared type.
+    "ATTACHMENT_ALLOWED_TYPES": [
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "text/plain",
+        "text/csv",
+        "application/zip",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "message/rfc822",
+    ],
+    #: Alias in Django's ``STORAGES`` of the private storage that keeps
+    #: attachments and raw mail. It must not be served under ``MEDIA_URL``.
+    "STORAGE": "vivadesk_private",
+    #: How long the raw source of inbound mail is kept.
+    "RAW_MAIL_RETENTION": timedelta(days=365),
+    #: Attempts to send one outgoing mail before it is marked failed.
+    "OUTBOX_MAX_ATTEMPTS": 6,
+    #: Wait before the first retry of a failed send; doubles on each attempt.
+    "OUTBOX_RETRY_DELAY": timedelta(minutes=1),
+    #: A mail left ``pending`` or ``sending`` this long is queued again by the
+    #: outbox sweeper (lost task, restarted worker, rotated ``SECRET_KEY``).
+    "OUTBOX_STUCK_AFTER": timedelta(minutes=10),
+    #: Language of mail and pages when neither the ticket nor the customer
+    #: names one that the site offers.
+    "FALLBACK_LANGUAGE": "en",
+}
+
+
+def get(name: str) -> Any:
+    """Return the current value of ``VIVADESK[name]`` or its default."""
+    if name not in DEFAULTS:
+        raise KeyError(f"Unknown VIVADESK setting {name!r}")
+    return getattr(settings, "VIVADESK", {}).get(name, DEFAULTS[name])
+
+
+def helpdesk_email() -> str:
+    return get("HELPDESK_EMAIL")
+
+
+def from_email() -> str:
+    return get("FROM_EMAIL") or f"VIVA HelpDesk <{helpdesk_email()}>"
+
+
+def staff_notify_email() -> str:
+    return get("STAFF_NOTIFY_EMAIL") or helpdesk_email()
+
+
+def message_id_domain() -> str:
+    return get("MESSAGE_ID_DOMAIN") or helpdesk_email().rpartition("@")[2]
+
+
+def base_url() -> str:
+    return get("BASE_URL").rstrip("/")

@@ -1,0 +1,155 @@
+"""Who is told what when a ticket changes: outbox rows, never direct sends.
+
+``services.tickets`` calls :func:`queue` inside its transaction; this module
+decides the recipients and writes one ``OutboundEmail`` per mail, then queues
+its sending on commit. A rolled-back change therefore mails nobody, and a
+committed one always has its rows, even if the task queue loses the task
+(the outbox sweeper picks them up again).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.utils import translation
+
+from .. import conf
+from ..models import (
+    CustomerProfile,
+    MessageKind,
+    OutboundEmail,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+)
+from ..tasks import enqueue
+
+#: Status changes that mail the customer, and the template each uses.
+STATUS_EVENTS = {
+    TicketStatus.DONE: "ticket_done",
+    TicketStatus.CLOSED: "ticket_closed",
+    TicketStatus.WAITING: "status_changed",
+    TicketStatus.OPEN: "status_changed",
+}
+#: How many earlier Message-IDs go into ``References``.
+MAX_REFERENCES = 10
+
+
+def queue(event: str, ticket: Ticket, **kwargs) -> list[OutboundEmail]:
+    """Write the outbox rows that ``event`` calls for (see ``services``)."""
+    handler = {
+        "ticket_created": _ticket_created,
+        "message_added": _message_added,
+        "status_changed": _status_changed,
+    }[event]
+    return [row for row in handler(ticket, **kwargs) if row is not None]
+
+
+def _ticket_created(ticket: Ticket, message: TicketMessage):
+    yield _to_customer(ticket, "ticket_created", message=message.pk)
+    if message.author_id != ticket.assignee_id or ticket.assignee_id is None:
+        yield _to_staff(ticket, "staff_new_ticket", message=message.pk)
+
+
+def _message_added(ticket: Ticket, message: TicketMessage):
+    if message.kind == MessageKind.STAFF:
+        yield _to_customer(ticket, "staff_reply", message=message.pk)
+    elif message.kind == MessageKind.CUSTOMER:
+        yield _to_staff(ticket, "customer_replied", message=message.pk)
+    elif message.kind == MessageKind.NOTE and message.author_id is not None:
+        # Notes go to the assignee only, and never back to who wrote them.
+        if ticket.assignee_id and ticket.assignee_id != message.author_id:
+            yield _to_user(ticket, ticket.assignee, "staff_note", message=message.pk)
+
+
+def _status_changed(ticket: Ticket, old: str, new: str):
+    event = STATUS_EVENTS.get(new)
+    if event:
+        yield _to_customer(ticket, event, old=old, new=new)
+
+
+def customer_language(ticket: Ticket, profile: CustomerProfile | None) -> str:
+    """Ticket language, else the customer's preference, else the fallback."""
+    for candidate in (ticket.language, profile.language if profile else ""):
+        if candidate:
+            try:
+                return translation.get_supported_language_variant(candidate)
+            except LookupError:
+                continue
+    return conf.get("FALLBACK_LANGUAGE")
+
+
+def _supported(code: str) -> str:
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return conf.get("FALLBACK_LANGUAGE")
+
+
+def _to_customer(ticket: Ticket, event: str, **context):
+    profile = CustomerProfile.objects.filter(user_id=ticket.customer_id).first()
+    if profile is None or profile.mail_undeliverable:
+        return None
+    language = customer_language(ticket, profile)
+    return _write(ticket, event, profile.email, language, context)
+
+
+def _to_staff(ticket: Ticket, event: str, **context):
+    if ticket.assignee_id:
+        return _to_user(ticket, ticket.assignee, event, **context)
+    return _write(
+        ticket,
+        event,
+        conf.staff_notify_email(),
+        _supported(settings.LANGUAGE_CODE),
+        context,
+    )
+
+
+def _to_user(ticket: Ticket, user, event: str, **context):
+    """A staff user, in their Wagtail admin language."""
+    if not user.email:
+        return None
+    wagtail_profile = getattr(user, "wagtail_userprofile", None)
+    preferred = (
+        getattr(wagtail_profile, "preferred_language", "") or settings.LANGUAGE_CODE
+    )
+    return _write(ticket, event, user.email, _supported(preferred), context)
+
+
+def new_message_id(ticket: Ticket | None) -> str:
+    stem = ticket.reference if ticket else "vivadesk"
+    return f"<{uuid.uuid4().hex}.{stem}@{conf.message_id_domain()}>"
+
+
+def thread_ids(ticket: Ticket) -> list[str]:
+    """Message-IDs of the thread so far, oldest first: mails the customer sent
+    us and the ones we sent about this ticket."""
+    ours = list(
+        OutboundEmail.objects.filter(ticket=ticket)
+        .order_by("-created_at", "-pk")
+        .values_list("message_id", flat=True)[:MAX_REFERENCES]
+    )
+    theirs = list(
+        TicketMessage.objects.filter(ticket=ticket, message_id__isnull=False)
+        .order_by("pk")
+        .values_list("message_id", flat=True)[:1]
+    )
+    return theirs + ours[::-1]
+
+
+def _write(ticket: Ticket, event: str, recipient: str, language: str, context: dict):
+    references = thread_ids(ticket)
+    row = OutboundEmail.objects.create(
+        event=event,
+        ticket=ticket,
+        context=context,
+        recipient=recipient,
+        language=language,
+        message_id=new_message_id(ticket),
+        in_reply_to=references[-1] if references else "",
+        references=" ".join(references),
+    )
+    enqueue("vivadesk_wagtail.tasks.send_outbound", row.pk)
+    return row

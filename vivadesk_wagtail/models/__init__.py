@@ -1,0 +1,30 @@
+"""Models of the help desk, one module per role."""
+
+from .attachments import TicketAttachment
+from .customers import CustomerProfile
+from .messages import PUBLIC_KINDS, MessageKind, TicketMessage
+from .outbox import OutboundEmail, OutboundState
+from .tickets import (
+    OPEN_STATUSES,
+    Category,
+    Channel,
+    Ticket,
+    TicketCounter,
+    TicketStatus,
+)
+
+__all__ = [
+    "OPEN_STATUSES",
+    "PUBLIC_KINDS",
+    "Category",
+    "Channel",
+    "CustomerProfile",
+    "MessageKind",
+    "OutboundEmail",
+    "OutboundState",
+    "Ticket",
+    "TicketAttachment",
+    "TicketCounter",
+    "TicketMessage",
+    "TicketStatus",
+]

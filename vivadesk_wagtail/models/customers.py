@@ -1,0 +1,41 @@
+"""The help-desk side of a customer's account (one profile per Django user)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomerProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="helpdesk_profile",
+    )
+    #: The address mail goes to and comes from; unique regardless of case.
+    email = models.EmailField(_("e-mail address"), max_length=254)
+    language = models.CharField(_("preferred language"), max_length=12, blank=True)
+    #: When the customer completed the activation; ``None`` = unconfirmed.
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    #: Set when mail to the address bounced permanently; no more mail goes out.
+    mail_undeliverable = models.BooleanField(_("mail undeliverable"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer profile")
+        verbose_name_plural = _("customer profiles")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), name="vivadesk_customer_email_ci_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None

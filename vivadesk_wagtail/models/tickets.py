@@ -1,0 +1,178 @@
+"""Tickets, their categories and the counter that numbers them.
+
+Ticket fields are written only by ``vivadesk_wagtail.services.tickets``.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from wagtail.search import index
+
+
+def new_ticket_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", pgettext_lazy("ticket status", "New")
+    OPEN = "open", pgettext_lazy("ticket status", "In progress")
+    WAITING = "waiting", pgettext_lazy("ticket status", "Waiting for your reply")
+    DONE = "done", pgettext_lazy("ticket status", "Done")
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
+
+
+#: Statuses in which the help desk still works on a ticket.
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Contact form")
+    PORTAL = "portal", _("Portal")
+    EMAIL = "email", _("E-mail")
+    STAFF = "staff", _("Staff")
+    SYSTEM = "system", _("System")
+
+
+class Category(models.Model):
+    """A topic tickets are filed under (set by the contact page or by staff)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketCounter(models.Model):
+    """One row per counter, seeded by a migration and incremented under a row
+    lock, so concurrent requests never get the same ticket number."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("ticket counter")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"
+
+
+class TicketQuerySet(models.QuerySet):
+    def for_customer(self, user) -> TicketQuerySet:
+        """The tickets a customer may see: always scope portal lookups with it."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(customer=user)
+
+    def open(self) -> TicketQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Ticket(index.Indexed, models.Model):
+    number = models.PositiveBigIntegerField(_("number"), unique=True, editable=False)
+    reference = models.CharField(
+        _("reference"), max_length=32, unique=True, editable=False
+    )
+    subject = models.CharField(_("subject"), max_length=255)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="helpdesk_tickets",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=TicketStatus.choices,
+        default=TicketStatus.NEW,
+        db_index=True,
+    )
+    language = models.CharField(_("language"), max_length=12, blank=True)
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_helpdesk_tickets",
+    )
+    #: Extra fields of the contact form: a list of ``{"label", "value"}`` as
+    #: they read when the customer submitted them.
+    form_data = models.JSONField(_("form data"), default=list, blank=True)
+    #: Secret mixed into reply tokens and our Message-IDs for this ticket.
+    secret = models.CharField(max_length=64, default=new_ticket_secret, editable=False)
+    #: The closed ticket this one continues (a reply after the final close).
+    follows = models.ForeignKey(
+        "self",
+        verbose_name=_("follows"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followed_by",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+    #: Last message from the customer; "waiting for us since" in the listing.
+    customer_activity_at = models.DateTimeField(
+        _("last customer activity"), null=True, blank=True
+    )
+    done_at = models.DateTimeField(_("done"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    search_fields = [
+        index.SearchField("reference", boost=5),
+        index.SearchField("subject", boost=2),
+        index.AutocompleteField("subject"),
+        index.RelatedFields(
+            "customer",
+            [
+                index.SearchField("email"),
+                index.SearchField("first_name"),
+                index.SearchField("last_name"),
+            ],
+        ),
+        index.RelatedFields("messages", [index.SearchField("body")]),
+        index.FilterField("status"),
+        index.FilterField("assignee_id"),
+        index.FilterField("category_id"),
+        index.FilterField("customer_id"),
+    ]
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [models.Index(fields=["customer", "status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"[{self.reference}] {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_waiting_for_customer(self) -> bool:
+        return self.status == TicketStatus.WAITING

@@ -1,0 +1,41 @@
+"""The periodic tasks of the help desk, created by ``manage.py
+vivadesk_schedules`` (never at import or in ``AppConfig.ready``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    func: str
+    minutes: int
+
+
+#: Every schedule the help desk needs; the command creates or updates them.
+SCHEDULES = (
+    Periodic("vivadesk: send due mail", "vivadesk_wagtail.tasks.sweep_outbox", 1),
+    Periodic(
+        "vivadesk: close done tickets", "vivadesk_wagtail.tasks.close_done_tickets", 60
+    ),
+)
+
+
+def install() -> list[tuple[str, bool]]:
+    """Create or update every schedule; returns ``(name, created)`` pairs."""
+    from django_q.models import Schedule
+
+    result = []
+    for periodic in SCHEDULES:
+        _obj, created = Schedule.objects.update_or_create(
+            name=periodic.name,
+            defaults={
+                "func": periodic.func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": periodic.minutes,
+                "repeats": -1,
+            },
+        )
+        result.append((periodic.name, created))
+    return result

@@ -1,0 +1,1 @@
+"""Services: the functions that change help-desk state (tickets, customers)."""

@@ -1,0 +1,108 @@
+"""Customer accounts: found or created by e-mail address, confirmed later.
+
+An address is normalised once (domain in IDNA ASCII, lower case; local part
+kept as typed) and matched case-insensitively, backed by a unique index on
+``lower(email)``. Look-alike addresses (dotless ı, fullwidth letters) are not
+folded onto ASCII ones: they are different addresses and never match another
+account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..models import CustomerProfile
+
+
+class InvalidAddressError(ValueError):
+    pass
+
+
+def normalize_email(address: str) -> str:
+    address = (address or "").strip()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        raise InvalidAddressError(address)
+    try:
+        domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise InvalidAddressError(address) from exc
+    return f"{local}@{domain}"
+
+
+def find_profile(address: str) -> CustomerProfile | None:
+    try:
+        email = normalize_email(address)
+    except InvalidAddressError:
+        return None
+    return (
+        CustomerProfile.objects.select_related("user")
+        .filter(email__iexact=email)
+        .first()
+    )
+
+
+def _username_for(email: str) -> str:
+    lowered = email.lower()
+    if len(lowered) <= 150:
+        return lowered
+    return "customer-" + hashlib.sha256(lowered.encode()).hexdigest()[:32]
+
+
+def get_or_create_customer(address: str, *, name: str = "", language: str = ""):
+    """Return ``(user, created)`` for an address; a new account is inactive,
+    unconfirmed and has no usable password until it is activated."""
+    email = normalize_email(address)
+    profile = find_profile(email)
+    if profile is not None:
+        return profile.user, False
+    first, _sep, last = (name or "").strip().partition(" ")
+    user_model = get_user_model()
+    try:
+        with transaction.atomic():
+            user = user_model(
+                username=_username_for(email),
+                email=email,
+                first_name=first[:150],
+                last_name=last[:150],
+                is_active=False,
+            )
+            user.set_unusable_password()
+            user.save()
+            CustomerProfile.objects.create(user=user, email=email, language=language)
+    except IntegrityError:
+        profile = find_profile(email)
+        if profile is None:
+            raise
+        return profile.user, False
+    return user, True
+
+
+def profile_of(user) -> CustomerProfile:
+    """The profile of a user, created on first use for accounts made elsewhere
+    (staff users, accounts from another app)."""
+    try:
+        return user.helpdesk_profile
+    except CustomerProfile.DoesNotExist:
+        profile, _created = CustomerProfile.objects.get_or_create(
+            user=user, defaults={"email": normalize_email(user.email)}
+        )
+        return profile
+
+
+@transaction.atomic
+def confirm(user, *, full_name: str, password: str) -> None:
+    """Complete an activation: name, password, active and confirmed."""
+    first, _sep, last = full_name.strip().partition(" ")
+    user.first_name, user.last_name = first[:150], last.strip()[:150]
+    user.set_password(password)
+    user.is_active = True
+    user.save()
+    profile = profile_of(user)
+    if profile.confirmed_at is None:
+        profile.confirmed_at = timezone.now()
+        profile.save(update_fields=["confirmed_at"])

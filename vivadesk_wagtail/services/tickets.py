@@ -1,0 +1,325 @@
+"""The only writer of ticket state.
+
+Views, the mail pipeline, tasks and the admin call these functions; none of
+them writes ticket fields directly. Every change here runs in one transaction
+under a row lock on the ticket, writes a Wagtail audit-log entry, adds a system
+event to the thread where the customer should see it, sends the matching
+signal and queues the notifications (outbox rows in the same transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from wagtail.log_actions import log
+
+from .. import conf, signals
+from ..models import (
+    Category,
+    Channel,
+    MessageKind,
+    Ticket,
+    TicketCounter,
+    TicketMessage,
+    TicketStatus,
+)
+from . import attachments as attachment_service
+
+COUNTER_NAME = "ticket"
+
+
+class TicketClosedError(Exception):
+    """The ticket is closed for good; a new ticket must follow it instead."""
+
+
+class InvalidTransitionError(ValueError):
+    """The requested status change is not allowed from the current status."""
+
+
+@dataclass
+class NewMessage:
+    """What a caller hands over for one message of a thread."""
+
+    body: str
+    kind: str = MessageKind.CUSTOMER
+    channel: str = Channel.WEB
+    author: object | None = None
+    html: str = ""
+    message_id: str | None = None
+    idempotency_key: str | None = None
+    attachments: Iterable = field(default_factory=tuple)
+
+
+def clean_subject(subject: str) -> str:
+    """One line, no control characters, at most 255 characters."""
+    text = " ".join((subject or "").split())
+    return text[:255]
+
+
+def allocate_number() -> int:
+    """The next ticket number: an UPDATE of the seeded counter row takes its row
+    lock until the caller's transaction ends, so numbers are never shared."""
+    with transaction.atomic():
+        updated = TicketCounter.objects.filter(name=COUNTER_NAME).update(
+            value=F("value") + 1
+        )
+        if not updated:
+            TicketCounter.objects.get_or_create(
+                name=COUNTER_NAME, defaults={"value": 0}
+            )
+            TicketCounter.objects.filter(name=COUNTER_NAME).update(value=F("value") + 1)
+        value = TicketCounter.objects.get(name=COUNTER_NAME).value
+    return conf.get("TICKET_FIRST_NUMBER") + value - 1
+
+
+def format_reference(number: int) -> str:
+    return f"{conf.get('TICKET_PREFIX')}-{number}"
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def _existing_message(new: NewMessage) -> TicketMessage | None:
+    if new.idempotency_key:
+        found = TicketMessage.objects.filter(idempotency_key=new.idempotency_key)
+        if found:
+            return found[0]
+    if new.message_id:
+        found = TicketMessage.objects.filter(message_id=new.message_id)
+        if found:
+            return found[0]
+    return None
+
+
+def _write_message(ticket: Ticket, new: NewMessage) -> TicketMessage:
+    message = TicketMessage.objects.create(
+        ticket=ticket,
+        kind=new.kind,
+        channel=new.channel,
+        author=new.author,
+        body=new.body,
+        html=new.html,
+        message_id=new.message_id or None,
+        idempotency_key=new.idempotency_key or None,
+    )
+    for upload in new.attachments:
+        attachment_service.store(message, upload)
+    return message
+
+
+def _event(ticket: Ticket, by, code: str, **data) -> TicketMessage:
+    return TicketMessage.objects.create(
+        ticket=ticket,
+        kind=MessageKind.EVENT,
+        channel=Channel.SYSTEM,
+        author=by,
+        event={"event": code, **data},
+    )
+
+
+def _notify(event: str, ticket: Ticket, **kwargs) -> None:
+    from ..mail import notifications
+
+    notifications.queue(event, ticket, **kwargs)
+
+
+@transaction.atomic
+def open_ticket(
+    *,
+    customer,
+    subject: str,
+    first: NewMessage,
+    language: str = "",
+    category: Category | None = None,
+    form_data: list | None = None,
+    follows: Ticket | None = None,
+) -> Ticket:
+    """Open a ticket with its first message (and attachments).
+
+    A repeated call with the same ``first.idempotency_key`` or
+    ``first.message_id`` returns the ticket of the first call unchanged.
+    """
+    existing = _existing_message(first)
+    if existing is not None:
+        return existing.ticket
+    number = allocate_number()
+    now = timezone.now()
+    ticket = Ticket.objects.create(
+        number=number,
+        reference=format_reference(number),
+        subject=clean_subject(subject),
+        customer=customer,
+        language=language,
+        channel=first.channel,
+        category=category,
+        form_data=form_data or [],
+        follows=follows,
+        customer_activity_at=now if first.kind == MessageKind.CUSTOMER else None,
+    )
+    message = _write_message(ticket, first)
+    log(
+        ticket,
+        "vivadesk.ticket.open",
+        user=first.author,
+        data={"channel": first.channel},
+    )
+    signals.ticket_opened.send(Ticket, ticket=ticket, message=message)
+    _notify("ticket_created", ticket, message=message)
+    return ticket
+
+
+def _target_status(ticket: Ticket, kind: str, set_status: str | None) -> str:
+    if set_status:
+        return set_status
+    if kind == MessageKind.CUSTOMER and ticket.status in (
+        TicketStatus.DONE,
+        TicketStatus.WAITING,
+    ):
+        return TicketStatus.OPEN
+    if kind == MessageKind.STAFF and ticket.status == TicketStatus.NEW:
+        return TicketStatus.OPEN
+    return ticket.status
+
+
+MESSAGE_ACTIONS = {
+    MessageKind.CUSTOMER: "vivadesk.message.customer",
+    MessageKind.STAFF: "vivadesk.message.reply",
+    MessageKind.NOTE: "vivadesk.message.note",
+    MessageKind.AUTO: "vivadesk.message.auto",
+}
+
+
+@transaction.atomic
+def add_message(
+    ticket: Ticket, new: NewMessage, *, set_status: str | None = None
+) -> TicketMessage:
+    """Add a message to the thread and apply what it means for the status.
+
+    A customer message reopens a done ticket (or one waiting for the
+    customer); on a closed ticket it raises :class:`TicketClosedError` and the
+    caller opens a follow-up ticket. Automatic replies and internal notes never
+    change the status. ``set_status`` lets staff reply and set the status in
+    one step: the customer then gets one mail, the reply, naming the status.
+    Idempotent by ``idempotency_key`` / ``message_id``.
+    """
+    existing = _existing_message(new)
+    if existing is not None:
+        return existing
+    ticket = _lock(ticket)
+    if ticket.status == TicketStatus.CLOSED and new.kind != MessageKind.NOTE:
+        raise TicketClosedError(ticket.reference)
+    message = _write_message(ticket, new)
+    if new.kind == MessageKind.CUSTOMER:
+        ticket.customer_activity_at = message.created_at
+    ticket.save(update_fields=["customer_activity_at", "updated_at"])
+    log(
+        ticket, MESSAGE_ACTIONS[new.kind], user=new.author, data={"message": message.pk}
+    )
+    signals.message_added.send(Ticket, ticket=ticket, message=message)
+    target = _target_status(ticket, new.kind, set_status)
+    if target != ticket.status:
+        _set_status(ticket, target, by=new.author, quiet=True)
+    _notify("message_added", ticket, message=message)
+    return message
+
+
+ALLOWED = {
+    TicketStatus.NEW: {TicketStatus.OPEN, TicketStatus.WAITING, TicketStatus.DONE},
+    TicketStatus.OPEN: {TicketStatus.WAITING, TicketStatus.DONE, TicketStatus.NEW},
+    TicketStatus.WAITING: {TicketStatus.OPEN, TicketStatus.DONE},
+    TicketStatus.DONE: {TicketStatus.OPEN, TicketStatus.WAITING, TicketStatus.CLOSED},
+    TicketStatus.CLOSED: set(),
+}
+
+
+def _set_status(ticket: Ticket, new: str, *, by, quiet: bool = False) -> None:
+    """Write a transition on a locked ticket. ``quiet`` skips the customer
+    mail when the customer caused the change themselves."""
+    old = ticket.status
+    if new not in ALLOWED[TicketStatus(old)]:
+        raise InvalidTransitionError(f"{old} → {new}")
+    now = timezone.now()
+    ticket.status = new
+    ticket.done_at = now if new == TicketStatus.DONE else None
+    if new == TicketStatus.CLOSED:
+        ticket.closed_at = now
+    ticket.save(update_fields=["status", "done_at", "closed_at", "updated_at"])
+    _event(ticket, by, "status", old=old, new=new)
+    log(ticket, "vivadesk.status", user=by, data={"old": old, "new": new})
+    signals.status_changed.send(Ticket, ticket=ticket, old=old, new=new, by=by)
+    if not quiet:
+        _notify("status_changed", ticket, old=old, new=new)
+
+
+@transaction.atomic
+def change_status(ticket: Ticket, new: str, *, by=None) -> Ticket:
+    """Staff (or the customer, for "my problem is solved") set the status."""
+    ticket = _lock(ticket)
+    if ticket.status == TicketStatus.CLOSED:
+        raise TicketClosedError(ticket.reference)
+    if new != ticket.status:
+        customer_did_it = by is not None and by.pk == ticket.customer_id
+        _set_status(ticket, new, by=by, quiet=customer_did_it)
+    return ticket
+
+
+@transaction.atomic
+def assign(ticket: Ticket, assignee, *, by) -> Ticket:
+    ticket = _lock(ticket)
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return ticket
+    old = ticket.assignee_id
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee", "updated_at"])
+    log(
+        ticket,
+        "vivadesk.assign",
+        user=by,
+        data={"old": old, "new": assignee.pk if assignee else None},
+    )
+    return ticket
+
+
+@transaction.atomic
+def set_category(ticket: Ticket, category: Category | None, *, by) -> Ticket:
+    ticket = _lock(ticket)
+    if ticket.category_id == (category.pk if category else None):
+        return ticket
+    ticket.category = category
+    ticket.save(update_fields=["category", "updated_at"])
+    log(
+        ticket,
+        "vivadesk.category",
+        user=by,
+        data={"category": category.name if category else None},
+    )
+    return ticket
+
+
+def close_done_tickets(now: datetime | None = None) -> int:
+    """Close every ticket that has been done longer than ``AUTO_CLOSE_AFTER``.
+
+    Set-based and idempotent, so a scheduler catching up after downtime closes
+    exactly the eligible tickets once. Each ticket is re-checked under its row
+    lock: a customer answer that landed meanwhile keeps it open.
+    """
+    now = now or timezone.now()
+    deadline = now - conf.get("AUTO_CLOSE_AFTER")
+    candidates = Ticket.objects.filter(
+        status=TicketStatus.DONE, done_at__lte=deadline
+    ).values_list("pk", flat=True)
+    closed = 0
+    for pk in list(candidates):
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update().get(pk=pk)
+            if ticket.status != TicketStatus.DONE or ticket.done_at > deadline:
+                continue
+            _set_status(ticket, TicketStatus.CLOSED, by=None)
+            closed += 1
+    return closed
