@@ -7,5 +7,6 @@ from django.urls import include, path
 app_name = "vivadesk_wagtail"
 
 urlpatterns = [
+    path("", include("vivadesk_wagtail.accounts.urls")),
     path("", include("vivadesk_wagtail.portal.urls")),
 ]

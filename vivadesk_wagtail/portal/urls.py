@@ -1,14 +1,3 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+"""Customer portal URLs (login required; every lookup scoped to the customer)."""
 
-urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="vivadesk_wagtail/portal/login.html",
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-]
+urlpatterns = []

@@ -23,3 +23,7 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = f"{_tmp}/media"
+
+# Tasks run inline when their transaction commits (django-q2 reads this once,
+# at import, so it is set here rather than per test).
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
