@@ -15,11 +15,12 @@ class StaffFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"agent{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@viva.de")
     is_staff = True
-    password = factory.PostGenerationMethodCall("set_password", "agent-pass-123")
+    password = factory.django.Password("agent-pass-123")
 
 
 def customer(

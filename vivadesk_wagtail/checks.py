@@ -7,8 +7,12 @@ message instead of a traceback at import or a silent fault at run time.
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import re
 from datetime import timedelta
+from email.utils import parseaddr
+from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
@@ -17,7 +21,12 @@ from django.core.validators import URLValidator, validate_email
 
 from . import conf
 
-PREFIX_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,11}$")
+PREFIX_RE = re.compile(r"[A-Za-z][A-Za-z0-9]{1,11}")
+#: django-ratelimit's rate syntax: ``10/h``, ``100/5m``, ``3/d``.
+RATE_RE = re.compile(r"[1-9][0-9]*/[0-9]*[smhd]")
+HOSTNAME_RE = re.compile(
+    r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*"
+)
 
 
 def _error(key: str, message: str, hint: str = "", id_: int = 1) -> Error:
@@ -60,6 +69,137 @@ def _email(key: str, id_: int, optional: bool = False) -> list[Error]:
     return []
 
 
+def _from_email() -> list[Error]:
+    value = conf.get("FROM_EMAIL")
+    if value is None:
+        return []
+    address = ""
+    if isinstance(value, str) and "\n" not in value and "\r" not in value:
+        address = parseaddr(value)[1]
+    try:
+        validate_email(address)
+    except ValidationError:
+        return [
+            _error(
+                "FROM_EMAIL",
+                f"must be None or an address such as "
+                f"'VIVA HelpDesk <helpdesk@viva.de>', not {value!r}.",
+                id_=17,
+            )
+        ]
+    return []
+
+
+def _message_id_domain() -> list[Error]:
+    value = conf.get("MESSAGE_ID_DOMAIN")
+    if value is None or (
+        isinstance(value, str) and len(value) <= 253 and HOSTNAME_RE.fullmatch(value)
+    ):
+        return []
+    return [
+        _error(
+            "MESSAGE_ID_DOMAIN",
+            f"must be None or a domain name such as 'viva.de', not {value!r}.",
+            id_=18,
+        )
+    ]
+
+
+def _storage() -> list[Error]:
+    alias = conf.get("STORAGE")
+    storages = getattr(settings, "STORAGES", {})
+    if not isinstance(alias, str) or alias not in storages:
+        return [
+            _error(
+                "STORAGE",
+                f"names {alias!r}, which is not in STORAGES.",
+                hint="Add a private FileSystemStorage (base_url None) under that "
+                "alias; it must not be served under MEDIA_URL.",
+                id_=11,
+            )
+        ]
+    config = storages[alias]
+    if config.get("BACKEND") != "django.core.files.storage.FileSystemStorage":
+        return []
+    location = (config.get("OPTIONS") or {}).get("location") or settings.MEDIA_ROOT
+    media_root = settings.MEDIA_ROOT
+    if location and media_root:
+        location_path = Path(location).resolve()
+        media_path = Path(media_root).resolve()
+        if location_path == media_path or media_path in location_path.parents:
+            return [
+                _error(
+                    "STORAGE",
+                    f"names {alias!r}, whose files lie inside MEDIA_ROOT "
+                    f"({media_root}) and could be served publicly.",
+                    hint="Give that storage an OPTIONS['location'] outside MEDIA_ROOT.",
+                    id_=19,
+                )
+            ]
+    return []
+
+
+RATE_KEYS = (
+    ("RATE_FORM_PER_IP", 20),
+    ("RATE_CONFIRMATIONS_PER_ADDRESS", 21),
+    ("RATE_CONFIRMATIONS_GLOBAL", 22),
+    ("RATE_ACTIVATION_RESEND", 23),
+)
+
+
+def _rates() -> list[Error]:
+    errors = []
+    for key, id_ in RATE_KEYS:
+        value = conf.get(key)
+        if not isinstance(value, str) or not RATE_RE.fullmatch(value):
+            errors.append(
+                _error(
+                    key,
+                    f"must be a rate such as '10/h' or '100/5m', not {value!r}.",
+                    hint="A count, a slash, an optional multiplier and one of "
+                    "s, m, h, d (django-ratelimit's syntax).",
+                    id_=id_,
+                )
+            )
+    return errors
+
+
+def _min_fill_seconds() -> list[Error]:
+    value = conf.get("MIN_FILL_SECONDS")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return [
+            _error(
+                "MIN_FILL_SECONDS",
+                f"must be a number of seconds, 0 or more, not {value!r}.",
+                id_=24,
+            )
+        ]
+    return []
+
+
+def _is_ip(value) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return isinstance(value, str)
+
+
+def _trusted_proxies() -> list[Error]:
+    value = conf.get("TRUSTED_PROXIES")
+    if isinstance(value, list | tuple | set | frozenset) and all(
+        _is_ip(v) for v in value
+    ):
+        return []
+    return [
+        _error(
+            "TRUSTED_PROXIES",
+            f"must be a list of IP addresses such as ['10.0.0.2'], not {value!r}.",
+            id_=25,
+        )
+    ]
+
+
 def check_vivadesk_settings() -> list[Error]:
     errors: list[Error] = []
     raw = getattr(settings, "VIVADESK", {})
@@ -67,9 +207,17 @@ def check_vivadesk_settings() -> list[Error]:
         return [Error("VIVADESK must be a dict.", id="vivadesk.E000")]
     for key in raw:
         if key not in conf.DEFAULTS:
-            errors.append(_error(key, "is not a known setting.", id_=99))
+            close = difflib.get_close_matches(str(key), conf.DEFAULTS, n=1)
+            errors.append(
+                _error(
+                    key,
+                    "is not a known setting.",
+                    hint=f"Did you mean {close[0]!r}?" if close else "",
+                    id_=99,
+                )
+            )
     prefix = conf.get("TICKET_PREFIX")
-    if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
+    if not isinstance(prefix, str) or not PREFIX_RE.fullmatch(prefix):
         errors.append(
             _error(
                 "TICKET_PREFIX",
@@ -81,11 +229,21 @@ def check_vivadesk_settings() -> list[Error]:
     errors += _positive_int("TICKET_FIRST_NUMBER", 2)
     errors += _email("HELPDESK_EMAIL", 3)
     errors += _email("STAFF_NOTIFY_EMAIL", 4, optional=True)
+    errors += _from_email()
+    errors += _message_id_domain()
+    base_url = conf.get("BASE_URL")
     try:
-        URLValidator(schemes=["http", "https"])(conf.get("BASE_URL"))
+        if not isinstance(base_url, str):
+            raise TypeError
+        URLValidator(schemes=["http", "https"])(base_url)
     except (ValidationError, TypeError):
         errors.append(
-            _error("BASE_URL", f"must be an http(s) URL, not {conf.get('BASE_URL')!r}.")
+            _error(
+                "BASE_URL",
+                f"must be an http(s) URL, not {base_url!r}.",
+                hint="The public URL of the site, e.g. 'https://www.viva.de'.",
+                id_=5,
+            )
         )
     errors += _positive_duration("AUTO_CLOSE_AFTER", 6)
     errors += _positive_duration("ACTIVATION_MAX_AGE", 7)
@@ -102,29 +260,41 @@ def check_vivadesk_settings() -> list[Error]:
                 id_=10,
             )
         )
-    if conf.get("STORAGE") not in getattr(settings, "STORAGES", {}):
-        errors.append(
-            _error(
-                "STORAGE",
-                f"names {conf.get('STORAGE')!r}, which is not in STORAGES.",
-                hint="Add a private FileSystemStorage (base_url None) under that "
-                "alias; it must not be served under MEDIA_URL.",
-                id_=11,
-            )
-        )
+    errors += _storage()
     errors += _positive_duration("RAW_MAIL_RETENTION", 12)
     errors += _positive_int("OUTBOX_MAX_ATTEMPTS", 13)
     errors += _positive_duration("OUTBOX_RETRY_DELAY", 14)
+    errors += _positive_duration("OUTBOX_RETRY_MAX_DELAY", 26)
+    errors += _positive_int("INBOUND_FLOOD_MAX", 27)
+    errors += _positive_duration("INBOUND_FLOOD_WINDOW", 28)
+    errors += _positive_int("INBOUND_MAX_SIZE", 29)
+    authserv_id = conf.get("MAIL_AUTHSERV_ID")
+    if authserv_id is not None and (
+        not isinstance(authserv_id, str) or not authserv_id.strip()
+    ):
+        errors.append(
+            _error(
+                "MAIL_AUTHSERV_ID",
+                f"must be None or the authserv-id of our mail server, "
+                f"not {authserv_id!r}.",
+                id_=30,
+            )
+        )
     errors += _positive_duration("OUTBOX_STUCK_AFTER", 15)
     languages = {code for code, _name in settings.LANGUAGES}
-    if conf.get("FALLBACK_LANGUAGE") not in languages:
+    fallback = conf.get("FALLBACK_LANGUAGE")
+    if not isinstance(fallback, str) or fallback not in languages:
         errors.append(
             _error(
                 "FALLBACK_LANGUAGE",
-                f"must be one of LANGUAGES ({', '.join(sorted(languages))}).",
+                f"must be one of LANGUAGES ({', '.join(sorted(languages))}), "
+                f"not {fallback!r}.",
                 id_=16,
             )
         )
+    errors += _rates()
+    errors += _min_fill_seconds()
+    errors += _trusted_proxies()
     return errors
 
 
@@ -142,7 +312,11 @@ def check_q_cluster() -> list[Error]:
         ]
     errors = []
     timeout, retry = cluster.get("timeout"), cluster.get("retry", 60)
-    if not isinstance(timeout, int | float) or timeout <= 0:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or timeout <= 0
+    ):
         errors.append(
             Error("Q_CLUSTER['timeout'] must be set (seconds).", id="vivadesk.E102")
         )
@@ -156,7 +330,7 @@ def check_q_cluster() -> list[Error]:
             )
         )
     attempts = cluster.get("max_attempts", 0)
-    if not isinstance(attempts, int) or attempts < 1:
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
         errors.append(
             Error(
                 "Q_CLUSTER['max_attempts'] must be 1 or more.",
@@ -167,6 +341,16 @@ def check_q_cluster() -> list[Error]:
     return errors
 
 
+def vivadesk_settings_check(app_configs=None, **kwargs) -> list[Error]:
+    return check_vivadesk_settings()
+
+
+def q_cluster_check(app_configs=None, **kwargs) -> list[Error]:
+    return check_q_cluster()
+
+
 def register_checks() -> None:
-    register(Tags.compatibility)(lambda app_configs, **kw: check_vivadesk_settings())
-    register(Tags.compatibility)(lambda app_configs, **kw: check_q_cluster())
+    """Called from ``AppConfig.ready()``; registering twice is harmless (the
+    registry is a set of these module-level functions)."""
+    register(vivadesk_settings_check, Tags.compatibility)
+    register(q_cluster_check, Tags.compatibility)

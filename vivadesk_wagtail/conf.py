@@ -67,23 +67,67 @@ DEFAULTS: dict[str, Any] = {
     #: How long the raw source of inbound mail is kept.
     "RAW_MAIL_RETENTION": timedelta(days=365),
     #: Attempts to send one outgoing mail before it is marked failed.
-    "OUTBOX_MAX_ATTEMPTS": 6,
+    "OUTBOX_MAX_ATTEMPTS": 12,
     #: Wait before the first retry of a failed send; doubles on each attempt.
     "OUTBOX_RETRY_DELAY": timedelta(minutes=1),
+    #: The longest wait between two attempts (with the defaults a mail keeps
+    #: trying for about seven hours before it is marked failed).
+    "OUTBOX_RETRY_MAX_DELAY": timedelta(hours=1),
     #: A mail left ``pending`` or ``sending`` this long is queued again by the
     #: outbox sweeper (lost task, restarted worker, rotated ``SECRET_KEY``).
     "OUTBOX_STUCK_AFTER": timedelta(minutes=10),
     #: Language of mail and pages when neither the ticket nor the customer
     #: names one that the site offers.
     "FALLBACK_LANGUAGE": "en",
+    #: Contact-form posts accepted per client IP (django-ratelimit rate).
+    "RATE_FORM_PER_IP": "10/h",
+    #: Confirmation mails per target address; further tickets for the same
+    #: unconfirmed address are accepted but not acknowledged again.
+    "RATE_CONFIRMATIONS_PER_ADDRESS": "1/h",
+    #: Confirmation mails to unconfirmed addresses, all addresses together.
+    "RATE_CONFIRMATIONS_GLOBAL": "200/h",
+    #: Requests for a new activation link per client IP.
+    "RATE_ACTIVATION_RESEND": "5/h",
+    #: A contact form sent faster than this after it was shown is a bot's.
+    "MIN_FILL_SECONDS": 2,
+    #: Human-looking mails from one sender on one ticket (or new tickets from
+    #: one sender) within ``INBOUND_FLOOD_WINDOW`` before the rest is capped.
+    "INBOUND_FLOOD_MAX": 5,
+    "INBOUND_FLOOD_WINDOW": timedelta(minutes=10),
+    #: authserv-id of our own MX; when set, its ``Authentication-Results``
+    #: saying ``dmarc=fail`` holds the mail. Other A-R headers are ignored.
+    "MAIL_AUTHSERV_ID": None,
+    #: Larger inbound mail is stored (raw) but held as too large, never parsed.
+    "INBOUND_MAX_SIZE": 50 * 1024 * 1024,
+    #: Addresses of reverse proxies whose ``X-Forwarded-For`` is trusted; the
+    #: client IP is the right-most address not in this list.
+    "TRUSTED_PROXIES": [],
 }
 
 
+def user_settings() -> dict[str, Any]:
+    """The host project's ``VIVADESK`` dict as it is now (``{}`` if unset).
+
+    A value that is not a dict is treated as unset here; ``checks.py``
+    reports it as an error.
+    """
+    value = getattr(settings, "VIVADESK", None)
+    return value if isinstance(value, dict) else {}
+
+
 def get(name: str) -> Any:
-    """Return the current value of ``VIVADESK[name]`` or its default."""
+    """Return the current value of ``VIVADESK[name]`` or its default.
+
+    Defaults are handed out as copies where they are mutable, so a caller
+    that changes the returned list cannot change the defaults.
+    """
     if name not in DEFAULTS:
         raise KeyError(f"Unknown VIVADESK setting {name!r}")
-    return getattr(settings, "VIVADESK", {}).get(name, DEFAULTS[name])
+    user = user_settings()
+    if name in user:
+        return user[name]
+    value = DEFAULTS[name]
+    return list(value) if isinstance(value, list) else value
 
 
 def helpdesk_email() -> str:

@@ -6,6 +6,12 @@ superusers included; the help-desk screens use the ``view`` permission that
 the "Help desk agents" group (created by a migration) holds.
 """
 
+import functools
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.urls import URLPattern, URLResolver
 from wagtail.permission_policies import ModelPermissionPolicy
 
 #: The group whose members work the help desk.
@@ -31,3 +37,45 @@ def is_agent(user) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return user.is_superuser or user.has_perm("vivadesk_wagtail.view_ticket")
+
+
+def agents():
+    """Active users who may work tickets (superusers and holders of
+    ``view_ticket``, normally through the agents group): the assignees."""
+    holders = Q(is_superuser=True)
+    for via in ("groups__permissions", "user_permissions"):
+        holders |= Q(
+            **{
+                f"{via}__codename": "view_ticket",
+                f"{via}__content_type__app_label": "vivadesk_wagtail",
+            }
+        )
+    return (
+        get_user_model()
+        .objects.filter(holders, is_active=True)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def agent_required(view):
+    """Decorate an admin view: anybody but an agent gets 403."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not is_agent(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def agents_only(urlpatterns: list) -> list:
+    """Guard every view of a URL list with :func:`agent_required` (the
+    help-desk viewsets use it, so a view Wagtail adds later is covered too)."""
+    for pattern in urlpatterns:
+        if isinstance(pattern, URLPattern):
+            pattern.callback = agent_required(pattern.callback)
+        elif isinstance(pattern, URLResolver):
+            agents_only(pattern.url_patterns)
+    return urlpatterns

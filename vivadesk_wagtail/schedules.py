@@ -19,6 +19,19 @@ SCHEDULES = (
     Periodic(
         "vivadesk: close done tickets", "vivadesk_wagtail.tasks.close_done_tickets", 60
     ),
+    Periodic(
+        "vivadesk: poll mailboxes", "vivadesk_wagtail.inbound_tasks.poll_mailboxes", 1
+    ),
+    Periodic(
+        "vivadesk: sweep inbound mail",
+        "vivadesk_wagtail.inbound_tasks.sweep_inbound",
+        5,
+    ),
+    Periodic(
+        "vivadesk: purge old raw mail",
+        "vivadesk_wagtail.inbound_tasks.purge_raw_mail",
+        1440,
+    ),
 )
 
 

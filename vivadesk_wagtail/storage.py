@@ -16,10 +16,60 @@ from django.utils import timezone
 from . import conf
 
 
+class PrivateStorage(Storage):
+    """A stand-in that hands every call to the storage configured *now*.
+
+    Django evaluates ``FileField(storage=callable)`` once, when the model is
+    imported; this proxy keeps the choice of backend for call time, so the
+    alias (and ``override_settings(STORAGES=…)`` in tests) takes effect
+    without a migration, and a host that lacks the alias gets the system
+    check error instead of a crash in ``django.setup()``.
+    """
+
+    @staticmethod
+    def backend() -> Storage:
+        return storages[conf.get("STORAGE")]
+
+    def _open(self, name, mode="rb"):
+        return self.backend().open(name, mode)
+
+    def _save(self, name, content):
+        return self.backend().save(name, content)
+
+    def get_available_name(self, name, max_length=None):
+        return self.backend().get_available_name(name, max_length=max_length)
+
+    def generate_filename(self, filename):
+        return self.backend().generate_filename(filename)
+
+    def delete(self, name):
+        return self.backend().delete(name)
+
+    def exists(self, name):
+        return self.backend().exists(name)
+
+    def listdir(self, path):
+        return self.backend().listdir(path)
+
+    def size(self, name):
+        return self.backend().size(name)
+
+    def path(self, name):
+        return self.backend().path(name)
+
+    def url(self, name):
+        return self.backend().url(name)
+
+    def get_modified_time(self, name):
+        return self.backend().get_modified_time(name)
+
+
+_private = PrivateStorage()
+
+
 def private_storage() -> Storage:
-    """Callable given to ``FileField(storage=…)``: resolved at run time, so the
-    alias can differ per deployment without a migration."""
-    return storages[conf.get("STORAGE")]
+    """Callable given to ``FileField(storage=…)`` (stable for migrations)."""
+    return _private
 
 
 def generated_name(prefix: str) -> str:

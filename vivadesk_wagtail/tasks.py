@@ -9,7 +9,6 @@ queues nothing, whichever broker is configured.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -21,10 +20,14 @@ logger = logging.getLogger(__name__)
 
 
 def enqueue(func: str, *args) -> None:
-    """Queue ``func(*args)`` once the current transaction commits."""
+    """Queue ``func(*args)`` once the current transaction commits.
+
+    A broker that is down must not fail the request whose change already
+    committed (``robust``): the outbox sweeper queues the row again later.
+    """
     from django_q.tasks import async_task
 
-    transaction.on_commit(lambda: async_task(func, *args))
+    transaction.on_commit(lambda: async_task(func, *args), robust=True)
 
 
 def _claim(pk: int) -> bool:
@@ -53,7 +56,7 @@ def send_outbound(pk: int) -> str:
         row.subject = rendered.subject
         outbound.send(mail)
     except outbound.PermanentFailure as exc:
-        _failed(row, str(exc), permanent=True)
+        _failed(row, str(exc), permanent=exc.recipient_refused)
         return "failed"
     except outbound.TemporaryFailure as exc:
         return _retry_later(row, str(exc))
@@ -73,7 +76,10 @@ def _retry_later(row, error: str) -> str:
     if row.attempts >= conf.get("OUTBOX_MAX_ATTEMPTS"):
         _failed(row, error, permanent=False)
         return "failed"
-    delay = conf.get("OUTBOX_RETRY_DELAY") * (2 ** (row.attempts - 1))
+    delay = min(
+        conf.get("OUTBOX_RETRY_DELAY") * (2 ** min(row.attempts - 1, 20)),
+        conf.get("OUTBOX_RETRY_MAX_DELAY"),
+    )
     row.state = OutboundState.PENDING
     row.last_error = error
     row.next_attempt_at = timezone.now() + delay
@@ -97,25 +103,52 @@ def _failed(row, error: str, *, permanent: bool) -> None:
 
 
 def sweep_outbox() -> int:
-    """Queue every row that is due: pending past its retry time, and rows
-    stuck in ``sending`` (worker died, task lost, rotated ``SECRET_KEY``)."""
+    """Queue every row that is due; returns how many were queued.
+
+    Due are: pending rows whose retry time has come and that were not queued
+    since; pending rows queued longer than ``OUTBOX_STUCK_AFTER`` ago and
+    still not sent (task lost, rotated ``SECRET_KEY``); rows stuck in
+    ``sending`` that long (worker died mid-send; requeued with the same
+    Message-ID, or failed once they used up their attempts). A queued row is
+    stamped (``updated_at``) so the next sweep does not queue it again while
+    it waits in a busy queue.
+    """
     from django_q.tasks import async_task
 
     from .models import OutboundEmail, OutboundState
 
     now = timezone.now()
-    stuck_before = now - conf.get("OUTBOX_STUCK_AFTER")
-    OutboundEmail.objects.filter(
-        state=OutboundState.SENDING, updated_at__lt=stuck_before
-    ).update(state=OutboundState.PENDING, next_attempt_at=None, updated_at=now)
-    due = OutboundEmail.objects.filter(state=OutboundState.PENDING).filter(
-        Q(next_attempt_at__lte=now)
-        | Q(next_attempt_at__isnull=True, updated_at__lt=now - timedelta(minutes=1))
+    stale_before = now - conf.get("OUTBOX_STUCK_AFTER")
+    _release_stuck(stale_before, now)
+    due = (
+        OutboundEmail.objects.filter(state=OutboundState.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(
+            Q(updated_at__lte=F("next_attempt_at")) | Q(updated_at__lt=stale_before)
+        )
     )
-    pks = list(due.values_list("pk", flat=True)[:500])
+    pks = list(due.order_by("pk").values_list("pk", flat=True)[:500])
+    OutboundEmail.objects.filter(pk__in=pks, state=OutboundState.PENDING).update(
+        updated_at=now
+    )
     for pk in pks:
         async_task("vivadesk_wagtail.tasks.send_outbound", pk)
     return len(pks)
+
+
+def _release_stuck(stale_before, now) -> None:
+    from .models import OutboundEmail, OutboundState
+
+    stuck = OutboundEmail.objects.filter(
+        state=OutboundState.SENDING, updated_at__lt=stale_before
+    )
+    for row in stuck.filter(attempts__gte=conf.get("OUTBOX_MAX_ATTEMPTS")):
+        _failed(row, "Stuck while sending (worker stopped?)", permanent=False)
+    # ``update`` leaves ``updated_at`` as it was: older than ``next_attempt_at``,
+    # so the row counts as due right away.
+    stuck.filter(state=OutboundState.SENDING).update(
+        state=OutboundState.PENDING, next_attempt_at=now
+    )
 
 
 def close_done_tickets() -> int:

@@ -1,15 +1,33 @@
 """Wagtail hooks: registration only; the pieces live in ``staff/``."""
 
+from django.templatetags.static import static
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 
-from .models import OutboundEmail, Ticket
+from .models import InboundMail, OutboundEmail, Ticket
 from .permissions import ServiceWrittenPolicy
+from .staff.bulk_actions import AssignBulkAction, StatusBulkAction
 from .staff.log_actions import register_log_actions
+from .staff.panels import add_helpdesk_panel
+from .staff.views import refuse_bulk_delete
 from .staff.viewsets import HelpDeskViewSetGroup
 
 register_permission_policy(Ticket, ServiceWrittenPolicy(Ticket))
 register_permission_policy(OutboundEmail, ServiceWrittenPolicy(OutboundEmail))
+register_permission_policy(InboundMail, ServiceWrittenPolicy(InboundMail))
 register_snippet(HelpDeskViewSetGroup)
 hooks.register("register_log_actions", register_log_actions)
+hooks.register("construct_homepage_panels", add_helpdesk_panel)
+hooks.register("register_bulk_action", AssignBulkAction)
+hooks.register("register_bulk_action", StatusBulkAction)
+hooks.register("before_delete_snippet", refuse_bulk_delete)
+
+
+@hooks.register("insert_global_admin_css")
+def helpdesk_admin_css():
+    return format_html(
+        '<link rel="stylesheet" href="{}">',
+        static("vivadesk_wagtail/css/admin.css"),
+    )

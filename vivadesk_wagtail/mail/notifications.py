@@ -9,6 +9,7 @@ committed one always has its rows, even if the task queue loses the task
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.conf import settings
@@ -34,6 +35,8 @@ STATUS_EVENTS = {
 }
 #: How many earlier Message-IDs go into ``References``.
 MAX_REFERENCES = 10
+#: A Message-ID we may repeat in our headers (and store in ``in_reply_to``).
+_MESSAGE_ID = re.compile(r"<[^<>\s]{1,253}>")
 
 
 def queue(event: str, ticket: Ticket, **kwargs) -> list[OutboundEmail]:
@@ -46,8 +49,9 @@ def queue(event: str, ticket: Ticket, **kwargs) -> list[OutboundEmail]:
     return [row for row in handler(ticket, **kwargs) if row is not None]
 
 
-def _ticket_created(ticket: Ticket, message: TicketMessage):
-    yield _to_customer(ticket, "ticket_created", message=message.pk)
+def _ticket_created(ticket: Ticket, message: TicketMessage, acknowledge: bool = True):
+    if acknowledge:
+        yield _to_customer(ticket, "ticket_created", message=message.pk)
     if message.author_id != ticket.assignee_id or ticket.assignee_id is None:
         yield _to_staff(ticket, "staff_new_ticket", message=message.pk)
 
@@ -98,6 +102,8 @@ def _to_customer(ticket: Ticket, event: str, **context):
 def _to_staff(ticket: Ticket, event: str, **context):
     if ticket.assignee_id:
         return _to_user(ticket, ticket.assignee, event, **context)
+    if _is_customer_address(ticket, conf.staff_notify_email()):
+        return None
     return _write(
         ticket,
         event,
@@ -109,7 +115,7 @@ def _to_staff(ticket: Ticket, event: str, **context):
 
 def _to_user(ticket: Ticket, user, event: str, **context):
     """A staff user, in their Wagtail admin language."""
-    if not user.email:
+    if not user.email or _is_customer_address(ticket, user.email):
         return None
     wagtail_profile = getattr(user, "wagtail_userprofile", None)
     preferred = (
@@ -118,33 +124,62 @@ def _to_user(ticket: Ticket, user, event: str, **context):
     return _write(ticket, event, user.email, _supported(preferred), context)
 
 
+def _is_customer_address(ticket: Ticket, address: str) -> bool:
+    """Staff notices never go back to the ticket's own customer (a staff user
+    who opened a ticket as a customer, a misconfigured staff address)."""
+    address = address.strip().lower()
+    customer_addresses = {(ticket.customer.email or "").lower()}
+    customer_addresses.update(
+        email.lower()
+        for email in CustomerProfile.objects.filter(
+            user_id=ticket.customer_id
+        ).values_list("email", flat=True)
+    )
+    return address in customer_addresses
+
+
 def new_message_id(ticket: Ticket | None) -> str:
     stem = ticket.reference if ticket else "vivadesk"
     return f"<{uuid.uuid4().hex}.{stem}@{conf.message_id_domain()}>"
 
 
-def thread_ids(ticket: Ticket) -> list[str]:
-    """Message-IDs of the thread so far, oldest first: mails the customer sent
-    us and the ones we sent about this ticket."""
-    ours = list(
-        OutboundEmail.objects.filter(ticket=ticket)
-        .order_by("-created_at", "-pk")
-        .values_list("message_id", flat=True)[:MAX_REFERENCES]
-    )
-    theirs = list(
-        TicketMessage.objects.filter(ticket=ticket, message_id__isnull=False)
-        .order_by("pk")
-        .values_list("message_id", flat=True)[:1]
-    )
-    return theirs + ours[::-1]
+def thread_ids(ticket: Ticket, recipient: str | None = None) -> list[str]:
+    """Message-IDs of the thread so far as ``recipient`` knows it, oldest
+    first: the mails the customer sent us and the ones we sent to
+    ``recipient`` about this ticket. The thread's root is kept when the list
+    is cut to :data:`MAX_REFERENCES`; ids we could not put into a header
+    (malformed, longer than a stored ``In-Reply-To``) are left out."""
+    ours = OutboundEmail.objects.filter(ticket=ticket)
+    if recipient is not None:
+        ours = ours.filter(recipient__iexact=recipient)
+    theirs = TicketMessage.objects.filter(ticket=ticket, message_id__isnull=False)
+    known = set()
+    for rows in (ours, theirs):
+        fields = ("created_at", "pk", "message_id")
+        known.update(rows.order_by("created_at", "pk").values_list(*fields)[:1])
+        known.update(
+            rows.order_by("-created_at", "-pk").values_list(*fields)[:MAX_REFERENCES]
+        )
+    ids = []
+    for _created, _pk, message_id in sorted(known):
+        if _usable(message_id) and message_id not in ids:
+            ids.append(message_id)
+    if len(ids) > MAX_REFERENCES:
+        ids = ids[:1] + ids[-(MAX_REFERENCES - 1) :]
+    return ids
+
+
+def _usable(message_id: str) -> bool:
+    return bool(_MESSAGE_ID.fullmatch(message_id or ""))
 
 
 def _write(ticket: Ticket, event: str, recipient: str, language: str, context: dict):
-    references = thread_ids(ticket)
+    references = thread_ids(ticket, recipient)
     row = OutboundEmail.objects.create(
         event=event,
         ticket=ticket,
-        context=context,
+        # The status as of the event: a mail sent late still tells it right.
+        context={"status": ticket.status, **context},
         recipient=recipient,
         language=language,
         message_id=new_message_id(ticket),

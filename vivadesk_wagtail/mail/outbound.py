@@ -4,32 +4,45 @@ Each mail is a template triplet under ``vivadesk_wagtail/mail/``:
 ``<event>_subject.txt``, ``<event>.txt`` and ``<event>.html``, rendered inside
 ``translation.override(row.language)`` (a background task has no language of
 its own). Customer text only ever enters as context — autoescaped in the HTML
-part, never part of template source.
+part, never part of template source. The subject and the text part are
+rendered without HTML escaping (they are not HTML), the subject is then forced
+onto one clean line.
 """
 
 from __future__ import annotations
 
 import smtplib
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 from .. import conf
-from ..models import CustomerProfile, OutboundEmail, TicketMessage
+from ..models import CustomerProfile, OutboundEmail, TicketMessage, TicketStatus
 from ..portal import links
-from ..services.tickets import clean_subject
 
 TEMPLATE_DIR = "vivadesk_wagtail/mail"
 #: Our loop-detection header: mail carrying it is our own coming back.
 LOOP_HEADER = "X-Vivadesk-Loop"
 #: Mails that answer the customer's own action automatically (RFC 3834).
 AUTO_REPLIED_EVENTS = {"ticket_created"}
+#: Longest subject we send (the stored ``OutboundEmail.subject`` holds 255).
+MAX_SUBJECT = 255
 
 
 class PermanentFailure(Exception):
-    """The server refused the mail for good (5xx): do not try again."""
+    """The server refused the mail for good (5xx): do not try again.
+
+    ``recipient_refused`` is true when the server refused the recipient
+    address itself (5xx on ``RCPT TO``): the address is dead.
+    """
+
+    def __init__(self, message: str, *, recipient_refused: bool = False):
+        super().__init__(message)
+        self.recipient_refused = recipient_refused
 
 
 class TemporaryFailure(Exception):
@@ -44,13 +57,15 @@ class Rendered:
 
 
 def context_for(row: OutboundEmail) -> dict:
+    """The template context of a row, re-read from the database (call it
+    inside ``translation.override(row.language)``)."""
     ticket = row.ticket
     context = {
         "ticket": ticket,
         "customer": ticket.customer if ticket else None,
         "helpdesk_email": conf.helpdesk_email(),
         "recipient": row.recipient,
-        "links": links.for_mail(row),
+        "links": _links(row),
         "confirmed": _confirmed(ticket),
     }
     message_pk = row.context.get("message")
@@ -63,7 +78,33 @@ def context_for(row: OutboundEmail) -> dict:
     for key in ("old", "new"):
         if key in row.context:
             context[f"{key}_status"] = row.context[key]
+    # The status as it was when the event happened, not when the mail is
+    # finally sent (a retry an hour later must not change what the mail says).
+    status = row.context.get("new") or row.context.get("status")
+    if not status and ticket is not None:
+        status = ticket.status
+    context["status"] = status or ""
+    context["status_label"] = _status_label(status)
+    if row.context.get("user"):
+        from django.contrib.auth import get_user_model
+
+        context["user"] = (
+            get_user_model().objects.filter(pk=row.context["user"]).first()
+        )
     return context
+
+
+def _links(row: OutboundEmail) -> dict:
+    from ..accounts import links as account_links
+
+    return {**links.for_mail(row), **account_links.for_mail(row)}
+
+
+def _status_label(status: str | None) -> str:
+    try:
+        return str(TicketStatus(status).label)
+    except ValueError:
+        return status or ""
 
 
 def _confirmed(ticket) -> bool:
@@ -73,15 +114,45 @@ def _confirmed(ticket) -> bool:
     return bool(profile and profile.is_confirmed)
 
 
+def _render_plain(name: str, context: dict) -> str:
+    """Render a text template without HTML escaping."""
+    template = get_template(name).template
+    return template.render(Context(context, autoescape=False))
+
+
+def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
+    """A header value on one line: no line breaks or other control
+    characters, runs of white space collapsed, at most ``limit`` characters."""
+    cleaned = "".join(
+        " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char
+        for char in text or ""
+    )
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1].rstrip() + "…"
+    return cleaned
+
+
+def mail_language(code: str) -> str:
+    """A language the site offers, else ``FALLBACK_LANGUAGE`` (never the
+    site's default by accident: Django falls back to ``LANGUAGE_CODE`` when
+    asked for a language it has no catalogue for)."""
+    try:
+        return translation.get_supported_language_variant(code or "")
+    except LookupError:
+        return conf.get("FALLBACK_LANGUAGE")
+
+
 def render(row: OutboundEmail) -> Rendered:
+    row.language = mail_language(row.language)  # for this rendering only
     with translation.override(row.language):
         context = context_for(row)
-        subject = render_to_string(f"{TEMPLATE_DIR}/{row.event}_subject.txt", context)
-        text = render_to_string(f"{TEMPLATE_DIR}/{row.event}.txt", context)
+        subject = _render_plain(f"{TEMPLATE_DIR}/{row.event}_subject.txt", context)
+        text = _render_plain(f"{TEMPLATE_DIR}/{row.event}.txt", context)
         html = render_to_string(f"{TEMPLATE_DIR}/{row.event}.html", context)
-    subject = clean_subject(subject)
+    subject = one_line(subject)
     if row.ticket and f"[{row.ticket.reference}]" not in subject:
-        subject = clean_subject(f"[{row.ticket.reference}] {subject}")
+        subject = one_line(f"[{row.ticket.reference}] {subject}")
     return Rendered(subject=subject, text=text.strip() + "\n", html=html)
 
 
@@ -119,13 +190,21 @@ def build(row: OutboundEmail, rendered: Rendered) -> EmailMultiAlternatives:
 
 
 def send(mail: EmailMultiAlternatives) -> None:
-    """Hand the mail to the configured backend, classifying failures."""
+    """Hand the mail to the configured backend, classifying failures.
+
+    Only a 5xx on the recipient (or on the message) is permanent. A refused
+    login or envelope sender is our own configuration, not the customer's
+    address: it is retried like a 4xx, so fixing the settings lets the mail
+    through, and it never marks a customer's address as undeliverable.
+    """
     try:
         get_connection(fail_silently=False).send_messages([mail])
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _msg in exc.recipients.values()]
-        if all(500 <= code < 600 for code in codes):
-            raise PermanentFailure(_describe(exc)) from exc
+        if codes and all(500 <= code < 600 for code in codes):
+            raise PermanentFailure(_describe(exc), recipient_refused=True) from exc
+        raise TemporaryFailure(_describe(exc)) from exc
+    except (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused) as exc:
         raise TemporaryFailure(_describe(exc)) from exc
     except smtplib.SMTPResponseException as exc:
         if 500 <= exc.smtp_code < 600:

@@ -2,8 +2,10 @@
 
 from .attachments import TicketAttachment
 from .customers import CustomerProfile
+from .inbound import InboundMail, InboundOutcome, InboundState, MailboxPoll
 from .messages import PUBLIC_KINDS, MessageKind, TicketMessage
 from .outbox import OutboundEmail, OutboundState
+from .pages import ContactFormField, ContactPage
 from .tickets import (
     OPEN_STATUSES,
     Category,
@@ -18,7 +20,13 @@ __all__ = [
     "PUBLIC_KINDS",
     "Category",
     "Channel",
+    "ContactFormField",
+    "ContactPage",
     "CustomerProfile",
+    "InboundMail",
+    "InboundOutcome",
+    "InboundState",
+    "MailboxPoll",
     "MessageKind",
     "OutboundEmail",
     "OutboundState",

@@ -8,6 +8,10 @@ from django.utils import translation
 
 from .. import conf
 
+#: Mails that go to staff, not to the ticket's customer: they get the admin
+#: link only, never portal links.
+STAFF_EVENTS = frozenset({"staff_new_ticket", "customer_replied", "staff_note"})
+
 
 def absolute(path: str) -> str:
     return conf.base_url() + path
@@ -19,10 +23,20 @@ def admin_ticket_url(ticket) -> str:
     )
 
 
+def portal_ticket_url(ticket) -> str:
+    """The ticket page of the portal, in the active language."""
+    return absolute(reverse("vivadesk_wagtail:ticket", args=[ticket.reference]))
+
+
 def for_mail(row) -> dict:
     """The links a mail template may use, in the row's language."""
+    to_customer = row.event not in STAFF_EVENTS
     with translation.override(row.language):
         links = {"login": absolute(reverse("vivadesk_wagtail:login"))}
+        if to_customer:
+            links["my_requests"] = absolute(reverse("vivadesk_wagtail:my_requests"))
+            if row.ticket_id:
+                links["ticket"] = portal_ticket_url(row.ticket)
     if row.ticket_id:
         links["admin_ticket"] = admin_ticket_url(row.ticket)
     return links

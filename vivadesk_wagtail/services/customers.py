@@ -1,10 +1,9 @@
 """Customer accounts: found or created by e-mail address, confirmed later.
 
 An address is normalised once (domain in IDNA ASCII, lower case; local part
-kept as typed) and matched case-insensitively, backed by a unique index on
-``lower(email)``. Look-alike addresses (dotless ı, fullwidth letters) are not
-folded onto ASCII ones: they are different addresses and never match another
-account.
+kept as typed, ASCII only) and matched case-insensitively, backed by a unique
+index on ``lower(email)``. Look-alike addresses (dotless ı, fullwidth letters)
+are refused, never folded onto an existing account.
 """
 
 from __future__ import annotations
@@ -23,9 +22,16 @@ class InvalidAddressError(ValueError):
 
 
 def normalize_email(address: str) -> str:
+    """``local@domain`` with the domain in lower-case IDNA ASCII.
+
+    Local parts must be ASCII (as Django's ``EmailValidator`` requires): then
+    every database folds case the same way. A non-ASCII local part (``mıke``,
+    fullwidth letters) is refused rather than folded, so it can never reach
+    another account through a database's Unicode case rules.
+    """
     address = (address or "").strip()
     local, at, domain = address.rpartition("@")
-    if not at or not local or not domain:
+    if not at or not local or not domain or not local.isascii():
         raise InvalidAddressError(address)
     try:
         domain = domain.encode("idna").decode("ascii").lower()
@@ -94,11 +100,26 @@ def profile_of(user) -> CustomerProfile:
         return profile
 
 
+def _set_name(user, full_name: str) -> None:
+    first, _sep, last = " ".join(full_name.split()).partition(" ")
+    user.first_name, user.last_name = first[:150], last[:150]
+
+
+@transaction.atomic
+def update_account(user, *, full_name: str, language: str) -> None:
+    """Save the customer's name and preferred language (UI and mails)."""
+    _set_name(user, full_name)
+    user.save(update_fields=["first_name", "last_name"])
+    profile = profile_of(user)
+    if profile.language != language:
+        profile.language = language
+        profile.save(update_fields=["language"])
+
+
 @transaction.atomic
 def confirm(user, *, full_name: str, password: str) -> None:
     """Complete an activation: name, password, active and confirmed."""
-    first, _sep, last = full_name.strip().partition(" ")
-    user.first_name, user.last_name = first[:150], last.strip()[:150]
+    _set_name(user, full_name)
     user.set_password(password)
     user.is_active = True
     user.save()

@@ -13,8 +13,9 @@ from . import tickets
 
 @transaction.atomic
 def mark_failed(row: OutboundEmail, error: str, *, permanent: bool) -> None:
-    """Give up on a mail: record why, flag a dead address (5xx), and leave an
-    internal note on its ticket so staff see that the customer was not told."""
+    """Give up on a mail: record why, flag a dead address (``permanent``: the
+    server refused the recipient with a 5xx), and leave an internal note on
+    its ticket so staff see that the recipient was not told."""
     row.state = OutboundState.FAILED
     row.last_error = error
     row.save(update_fields=["state", "last_error", "subject", "updated_at"])

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from wagtail.log_actions import log
+from wagtail.search import index
 
 from .. import conf, signals
 from ..models import (
@@ -139,14 +140,20 @@ def open_ticket(
     category: Category | None = None,
     form_data: list | None = None,
     follows: Ticket | None = None,
+    acknowledge: bool = True,
 ) -> Ticket:
     """Open a ticket with its first message (and attachments).
+
+    ``acknowledge=False`` holds back the customer's acknowledgement (rate
+    limits on unconfirmed addresses); staff are told in any case.
 
     A repeated call with the same ``first.idempotency_key`` or
     ``first.message_id`` returns the ticket of the first call unchanged.
     """
     existing = _existing_message(first)
     if existing is not None:
+        if existing.ticket.customer_id != customer.pk:
+            raise ValueError("idempotency key or Message-ID of another customer")
         return existing.ticket
     number = allocate_number()
     now = timezone.now()
@@ -163,6 +170,8 @@ def open_ticket(
         customer_activity_at=now if first.kind == MessageKind.CUSTOMER else None,
     )
     message = _write_message(ticket, first)
+    # The ticket was indexed when it was created, before its first message.
+    transaction.on_commit(lambda: index.insert_or_update_object(ticket))
     log(
         ticket,
         "vivadesk.ticket.open",
@@ -170,7 +179,7 @@ def open_ticket(
         data={"channel": first.channel},
     )
     signals.ticket_opened.send(Ticket, ticket=ticket, message=message)
-    _notify("ticket_created", ticket, message=message)
+    _notify("ticket_created", ticket, message=message, acknowledge=acknowledge)
     return ticket
 
 
@@ -314,12 +323,17 @@ def close_done_tickets(now: datetime | None = None) -> int:
     candidates = Ticket.objects.filter(
         status=TicketStatus.DONE, done_at__lte=deadline
     ).values_list("pk", flat=True)
-    closed = 0
-    for pk in list(candidates):
-        with transaction.atomic():
-            ticket = Ticket.objects.select_for_update().get(pk=pk)
-            if ticket.status != TicketStatus.DONE or ticket.done_at > deadline:
-                continue
-            _set_status(ticket, TicketStatus.CLOSED, by=None)
-            closed += 1
-    return closed
+    return sum(_close_if_still_done(pk, deadline) for pk in list(candidates))
+
+
+@transaction.atomic
+def _close_if_still_done(pk: int, deadline: datetime) -> bool:
+    """Close one candidate if, under its row lock, it is still done since
+    before ``deadline`` (a reply or a deletion may have come in between)."""
+    ticket = Ticket.objects.select_for_update().filter(pk=pk).first()
+    if ticket is None or ticket.status != TicketStatus.DONE:
+        return False
+    if ticket.done_at is None or ticket.done_at > deadline:
+        return False
+    _set_status(ticket, TicketStatus.CLOSED, by=None)
+    return True

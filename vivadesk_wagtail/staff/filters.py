@@ -1,33 +1,104 @@
-"""Listing filters of the help-desk snippets (allow-listed fields only)."""
+"""Listing filters of the help-desk snippets (allow-listed fields only).
+
+Every filter maps a fixed set of choices onto a fixed query; nothing the
+client sends becomes a field name or lookup (cf. GHSA-mxcg-7m22-x9pj).
+"""
 
 import django_filters
-from django.contrib.auth import get_user_model
+from django import forms
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.filters import WagtailFilterSet
+from django.utils.translation import pgettext_lazy
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
-from ..models import Category, OutboundEmail, OutboundState, Ticket, TicketStatus
+from ..models import (
+    OPEN_STATUSES,
+    Category,
+    OutboundEmail,
+    OutboundState,
+    Ticket,
+    TicketStatus,
+)
+from ..permissions import agents
+from .forms import display_name
+
+#: Who is expected to act next.
+WAITING_ON_US = (TicketStatus.NEW, TicketStatus.OPEN)
+WAITING_ON_CUSTOMER = (TicketStatus.WAITING,)
+FINISHED = (TicketStatus.DONE, TicketStatus.CLOSED)
+
+SHOW_CHOICES = (
+    ("on_us", _("Waiting for us")),
+    ("on_customer", _("Waiting for the customer")),
+    ("finished", _("Done or closed")),
+    ("all", _("All tickets")),
+)
+SHOW_STATUSES = {
+    "on_us": WAITING_ON_US,
+    "on_customer": WAITING_ON_CUSTOMER,
+    "finished": FINISHED,
+}
 
 
-def _agents(request):
-    return (
-        get_user_model()
-        .objects.filter(assigned_helpdesk_tickets__isnull=False)
-        .distinct()
-    )
+def assignee_choices():
+    return [
+        ("me", _("Mine")),
+        ("none", _("Unassigned")),
+        *((str(user.pk), display_name(user)) for user in agents()),
+    ]
 
 
 class TicketFilterSet(WagtailFilterSet):
-    status = django_filters.MultipleChoiceFilter(
-        choices=TicketStatus.choices, label=_("Status")
+    """Without any choice the listing shows the open tickets (searches
+    included: "All tickets" widens it)."""
+
+    show = django_filters.ChoiceFilter(
+        label=_("Show"),
+        choices=SHOW_CHOICES,
+        empty_label=_("Open tickets"),
+        method="filter_show",
+        widget=forms.RadioSelect,
     )
-    assignee = django_filters.ModelChoiceFilter(queryset=_agents, label=_("Assignee"))
+    status = django_filters.MultipleChoiceFilter(
+        choices=TicketStatus.choices,
+        label=pgettext_lazy("ticket", "Status"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    assignee = django_filters.ChoiceFilter(
+        label=_("Assignee"),
+        choices=assignee_choices,
+        empty_label=_("Anybody"),
+        method="filter_assignee",
+    )
     category = django_filters.ModelChoiceFilter(
         queryset=Category.objects.all(), label=_("Category")
+    )
+    created = django_filters.DateFromToRangeFilter(
+        field_name="created_at",
+        label=_("Created"),
+        widget=DateRangePickerWidget,
     )
 
     class Meta:
         model = Ticket
-        fields = ["status", "assignee", "category"]
+        fields = ["show", "status", "assignee", "category", "created"]
+
+    def filter_show(self, queryset, name, value):
+        statuses = SHOW_STATUSES.get(value)
+        return queryset.filter(status__in=statuses) if statuses else queryset
+
+    def filter_assignee(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(assignee_id=self.request.user.pk)
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        return queryset.filter(assignee_id=int(value))
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if not (data.get("show") or data.get("status")):
+            queryset = queryset.filter(status__in=OPEN_STATUSES)
+        return queryset
 
 
 class OutboundEmailFilterSet(WagtailFilterSet):

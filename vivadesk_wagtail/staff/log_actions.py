@@ -1,5 +1,10 @@
-"""Help-desk actions in Wagtail's audit log (the snippet History view)."""
+"""Help-desk actions in Wagtail's audit log (the snippet History view).
 
+``services.tickets`` writes the entries; the labels and messages here are
+what the History view shows, in the reader's language.
+"""
+
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import LogFormatter
 
@@ -13,6 +18,15 @@ def _status_label(value) -> str:
         return str(value)
 
 
+def _user_name(pk) -> str:
+    if pk is None:
+        return str(_("nobody"))
+    user = get_user_model().objects.filter(pk=pk).first()
+    if user is None:
+        return str(_("a deleted user"))
+    return user.get_full_name() or user.get_username()
+
+
 class StatusFormatter(LogFormatter):
     label = _("Change status")
 
@@ -22,6 +36,27 @@ class StatusFormatter(LogFormatter):
             "old": _status_label(data.get("old")),
             "new": _status_label(data.get("new")),
         }
+
+
+class AssignFormatter(LogFormatter):
+    label = _("Assign")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _("Assignee changed from %(old)s to %(new)s") % {
+            "old": _user_name(data.get("old")),
+            "new": _user_name(data.get("new")),
+        }
+
+
+class CategoryFormatter(LogFormatter):
+    label = _("Category")
+
+    def format_message(self, log_entry):
+        name = (log_entry.data or {}).get("category")
+        if not name:
+            return _("Category removed")
+        return _("Category set to “%(name)s”") % {"name": name}
 
 
 def register_log_actions(actions) -> None:
@@ -39,5 +74,5 @@ def register_log_actions(actions) -> None:
         "vivadesk.message.auto", _("Automatic reply"), _("Automatic reply received")
     )
     actions.register_action("vivadesk.status")(StatusFormatter)
-    actions.register_action("vivadesk.assign", _("Assign"), _("Assignee changed"))
-    actions.register_action("vivadesk.category", _("Category"), _("Category changed"))
+    actions.register_action("vivadesk.assign")(AssignFormatter)
+    actions.register_action("vivadesk.category")(CategoryFormatter)

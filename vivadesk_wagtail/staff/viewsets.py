@@ -1,14 +1,48 @@
-"""The "Help desk" menu of the Wagtail admin: tickets, outbox, categories."""
+"""The "Help desk" menu of the Wagtail admin: tickets, held mail, outbox,
+categories.
 
+Every URL of these viewsets (and of their choosers) is for agents only
+(``permissions.agents_only``), on top of the model permission checks.
+"""
+
+from django.db.models.functions import Coalesce
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.snippets.views.chooser import SnippetChooserViewSet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from ..models import Category, OutboundEmail, Ticket
+from ..permissions import agents_only
+from .columns import FastColumn, FastDateColumn
 from .filters import OutboundEmailFilterSet, TicketFilterSet
+from .forms import display_name
+from .held_mail import HeldMailViewSet
+from .listing import TicketIndexView
+from .views import (
+    TicketHistoryView,
+    TicketScreenView,
+    download_attachment,
+    download_raw_mail,
+)
 
 
-class TicketViewSet(SnippetViewSet):
+class AgentsOnlyChooserViewSet(SnippetChooserViewSet):
+    """Snippet choosers list rows without a permission check: close them."""
+
+    def get_urlpatterns(self):
+        return agents_only(super().get_urlpatterns())
+
+
+class AgentsOnlyViewSet(SnippetViewSet):
+    chooser_viewset_class = AgentsOnlyChooserViewSet
+
+    def get_urlpatterns(self):
+        return agents_only(super().get_urlpatterns())
+
+
+class TicketViewSet(AgentsOnlyViewSet):
     model = Ticket
     icon = "help"
     menu_label = _("Tickets")
@@ -17,42 +51,68 @@ class TicketViewSet(SnippetViewSet):
     inspect_view_enabled = True
     copy_view_enabled = False
     list_per_page = 50
+    index_view_class = TicketIndexView
+    inspect_view_class = TicketScreenView
+    history_view_class = TicketHistoryView
+    inspect_template_name = "vivadesk_wagtail/staff/ticket_screen.html"
+    #: The reference (title column, linking to the ticket screen) comes first;
+    #: see ``TicketIndexView.columns``. Sorting is limited to their sort keys.
     list_display = [
-        Column("reference", label=_("Reference"), sort_key="number"),
-        "subject",
-        Column("customer", label=_("Customer"), accessor="customer.email"),
-        Column(
+        FastColumn("subject", label=_("Subject")),
+        FastColumn("customer", label=_("Customer"), accessor="customer.email"),
+        FastColumn(
             "status",
-            label=_("Status"),
+            label=pgettext_lazy("ticket", "Status"),
             accessor="get_status_display",
             sort_key="status",
         ),
-        Column("assignee", label=_("Assignee"), accessor="assignee"),
-        DateColumn("updated_at", label=_("Updated"), sort_key="updated_at"),
+        FastColumn(
+            "assignee",
+            label=_("Assignee"),
+            accessor=lambda ticket: display_name(ticket.assignee),
+        ),
+        FastColumn("category", label=_("Category"), accessor="category"),
+        FastDateColumn(
+            "waiting_since", label=_("Waiting since"), sort_key="waiting_since"
+        ),
+        FastDateColumn("updated_at", label=_("Updated"), sort_key="updated_at"),
     ]
     filterset_class = TicketFilterSet
     search_fields = None  # the model's search_fields, through Wagtail search
     search_backend_name = "default"
-    inspect_view_fields = [
-        "reference",
-        "subject",
-        "customer",
-        "status",
-        "assignee",
-        "category",
-        "language",
-        "channel",
-        "created_at",
-        "updated_at",
-        "done_at",
-        "closed_at",
-    ]
 
     def get_queryset(self, request):
-        return Ticket.objects.select_related("customer", "assignee", "category")
+        return Ticket.objects.select_related(
+            "customer", "assignee", "category"
+        ).annotate(waiting_since=Coalesce("customer_activity_at", "created_at"))
+
+    def get_inspect_view_kwargs(self, **kwargs):
+        return super().get_inspect_view_kwargs(
+            history_url_name=self.get_url_name("history"),
+            attachment_url_name=self.get_url_name("attachment"),
+            raw_mail_url_name=self.get_url_name("raw_mail"),
+            **kwargs,
+        )
+
+    def get_history_view_kwargs(self, **kwargs):
+        return super().get_history_view_kwargs(
+            inspect_url_name=self.get_url_name("inspect"), **kwargs
+        )
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + agents_only(
+            [
+                path(
+                    "attachment/<int:pk>/",
+                    download_attachment,
+                    name="attachment",
+                ),
+                path("raw-mail/<int:pk>/", download_raw_mail, name="raw_mail"),
+            ]
+        )
 
 
-class OutboundEmailViewSet(SnippetViewSet):
+class OutboundEmailViewSet(AgentsOnlyViewSet):
     model = OutboundEmail
     icon = "mail"
     menu_label = _("Outgoing mail")
@@ -69,7 +129,24 @@ class OutboundEmailViewSet(SnippetViewSet):
         ),
         "attempts",
         "last_error",
+        DateColumn("next_attempt_at", label=_("Next attempt")),
         DateColumn("created_at", label=_("Created"), sort_key="created_at"),
+    ]
+    inspect_view_fields = [
+        "event",
+        "recipient",
+        "ticket",
+        "subject",
+        "language",
+        "state",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "sent_at",
+        "message_id",
+        "in_reply_to",
+        "created_at",
+        "updated_at",
     ]
     filterset_class = OutboundEmailFilterSet
     search_fields = ["recipient", "subject", "event"]
@@ -79,7 +156,7 @@ class OutboundEmailViewSet(SnippetViewSet):
         return OutboundEmail.objects.select_related("ticket")
 
 
-class CategoryViewSet(SnippetViewSet):
+class CategoryViewSet(AgentsOnlyViewSet):
     model = Category
     icon = "tag"
     menu_label = _("Categories")
@@ -90,7 +167,7 @@ class CategoryViewSet(SnippetViewSet):
 
 
 class HelpDeskViewSetGroup(SnippetViewSetGroup):
-    items = (TicketViewSet, OutboundEmailViewSet, CategoryViewSet)
+    items = (TicketViewSet, HeldMailViewSet, OutboundEmailViewSet, CategoryViewSet)
     menu_icon = "help"
     menu_label = _("Help desk")
     menu_name = "vivadesk"

@@ -29,6 +29,15 @@ def translate(page: Page, locale: Locale, strings: dict[str, str]) -> Page:
     return page.get_translation(locale)
 
 
+def tree_root(locale: Locale) -> Page:
+    """Wagtail's root node (its migration creates it; a flushed test database
+    has none)."""
+    root = Page.get_first_root_node()
+    if root is None:
+        root = Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
+    return root
+
+
 def ensure_site_root(home: Page) -> None:
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_mailbox",
+    "django_ratelimit",
     "django_q",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -172,6 +173,18 @@ else:
         }
     }
 
+# Rate limits need a shared cache with atomic increments: Redis when
+# REDIS_URL is set. The embedded default keeps the counters in the memory of
+# the one web process (``make run``); dev and test settings silence
+# django-ratelimit's check for that, production does not.
+RATELIMIT_USE_CACHE = "ratelimit"
+CACHES["ratelimit"] = (
+    env.cache_url_config(REDIS_URL)
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+)
+RATELIMIT_VIEW = "vivadesk_wagtail.accounts.views.rate_limited"
+
 Q_CLUSTER = {
     "name": "vivadesk",
     "workers": env.int("Q_WORKERS", default=2),
@@ -213,7 +226,7 @@ WAGTAILDOCS_EXTENSIONS = [
 ]
 
 LOGIN_URL = "vivadesk_wagtail:login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "vivadesk_wagtail:my_requests"
 
 VIVADESK = {
     "BASE_URL": WAGTAILADMIN_BASE_URL,

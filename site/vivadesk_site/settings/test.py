@@ -12,7 +12,13 @@ DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ratelimit",
+    },
+}
 
 _tmp = tempfile.mkdtemp(prefix="vivadesk-test-")
 STORAGES = {
@@ -27,3 +33,6 @@ MEDIA_ROOT = f"{_tmp}/media"
 # Tasks run inline when their transaction commits (django-q2 reads this once,
 # at import, so it is set here rather than per test).
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
+
+# One web process with in-memory rate-limit counters (see base.py).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]

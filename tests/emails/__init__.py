@@ -1,0 +1,81 @@
+"""Real-world mails (``*.eml``) for the inbound tests, and a small builder for
+mails whose headers a test varies. See README.md for where each file is from."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+HERE = Path(__file__).parent
+
+
+def load(name: str) -> bytes:
+    return (HERE / name).read_bytes()
+
+
+def build(
+    *,
+    sender: str = "Erika Mustermann <kunde@example.com>",
+    to: str = "helpdesk@viva.de",
+    subject: str = "Frage",
+    body: str = "Hallo, eine Frage.",
+    message_id: str | None = "auto",
+    in_reply_to: str = "",
+    references: str = "",
+    headers: dict | None = None,
+    html: str | None = None,
+    attachments: list[tuple[str, bytes, str]] = (),
+) -> bytes:
+    """A mail as bytes; ``attachments`` are ``(name, data, "type/sub")``."""
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail["Date"] = format_datetime(timezone.now())
+    if message_id == "auto":
+        message_id = make_msgid(domain="example.com")
+    if message_id:
+        mail["Message-ID"] = message_id
+    if in_reply_to:
+        mail["In-Reply-To"] = in_reply_to
+    if references:
+        mail["References"] = references
+    for name, value in (headers or {}).items():
+        mail[name] = value
+    mail.set_content(body)
+    if html is not None:
+        mail.add_alternative(html, subtype="html")
+    for name, data, ctype in attachments:
+        maintype, subtype = ctype.split("/")
+        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return mail.as_bytes()
+
+
+def nested(levels: int) -> bytes:
+    """A mail whose MIME parts nest ``levels`` deep."""
+    head = (
+        "From: kunde@example.com\r\nTo: helpdesk@viva.de\r\nSubject: tief\r\n"
+        "Message-ID: <nested@example.com>\r\nMIME-Version: 1.0\r\n"
+    )
+    opening = "".join(
+        f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'
+        for i in range(levels)
+    )
+    closing = "".join(f"\r\n--b{i}--\r\n" for i in reversed(range(levels)))
+    body = "Content-Type: text/plain\r\n\r\ninnen\r\n"
+    return (head + opening + body + closing).encode()
+
+
+@pytest.fixture
+def fresh_content_types():
+    """Transactional tests flush the database; a content-type id cached by an
+    earlier test must not outlive it (Wagtail's audit log checks the FK)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    yield
+    ContentType.objects.clear_cache()

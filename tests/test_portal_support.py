@@ -1,0 +1,62 @@
+"""Helpers shared by the portal tests (no tests of its own)."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import translation
+
+from tests import factories
+from vivadesk_wagtail.models import Channel, MessageKind
+from vivadesk_wagtail.services import tickets, uploads
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+NOTE_TEXT = "INTERNAL-NOTE-SECRET customer is grumpy"
+
+
+def url(name: str, *args, lang: str = "de") -> str:
+    with translation.override(lang):
+        return reverse(f"vivadesk_wagtail:{name}", args=args)
+
+
+def alice():
+    return factories.customer("alice@example.com", name="Alice Alpha")
+
+
+def bob():
+    return factories.customer("bob@example.com", name="Bob Beta")
+
+
+def staff_reply(ticket, body="Bitte starten Sie den Drucker neu.", files=()):
+    return tickets.add_message(
+        ticket,
+        tickets.NewMessage(
+            body=body,
+            kind=MessageKind.STAFF,
+            channel=Channel.STAFF,
+            attachments=[uploads.from_bytes(n, d) for n, d in files],
+        ),
+    )
+
+
+def note(ticket, body=NOTE_TEXT, files=()):
+    return tickets.add_message(
+        ticket,
+        tickets.NewMessage(
+            body=body,
+            kind=MessageKind.NOTE,
+            channel=Channel.STAFF,
+            attachments=[uploads.from_bytes(n, d) for n, d in files],
+        ),
+    )
+
+
+def upload(name: str, data: bytes, content_type: str = "application/octet-stream"):
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def form_key(response) -> str:
+    """The idempotency key the page put into its form."""
+    form = response.context["form"]
+    return form.initial.get("key") or form["key"].value()

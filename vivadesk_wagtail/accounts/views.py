@@ -1,0 +1,140 @@
+"""Customer account views: activation, a new activation link, login,
+password reset.
+
+The activation link's GET only shows the form (mail scanners prefetch links);
+the POST checks the token again, completes the account, logs the customer in
+(``login()`` rotates the session key) and lands them on "My requests".
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
+from django.shortcuts import render, resolve_url
+from django.template.response import TemplateResponse
+from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from .. import ratelimits
+from ..mail import account_notifications
+from ..services import customers
+from .forms import ActivationForm, CustomerLoginForm, EmailForm, OutboxPasswordResetForm
+from .tokens import activation_token, user_for
+
+TEMPLATES = "vivadesk_wagtail/accounts"
+
+
+def rate_limited(request, exception=None):
+    """Response of every rate-limited help-desk request (``RATELIMIT_VIEW``)."""
+    return render(request, f"{TEMPLATES}/rate_limited.html", status=429)
+
+
+@method_decorator([never_cache, sensitive_post_parameters()], name="dispatch")
+class ActivateView(View):
+    def dispatch(self, request, uidb64: str, token: str):
+        self.user = user_for(uidb64)
+        self.token = token
+        return super().dispatch(request)
+
+    def problem(self) -> str | None:
+        user, token = self.user, self.token
+        if user is None or not token or user.is_active:
+            return "invalid"
+        if not activation_token.signature_valid(user, token):
+            return "invalid"
+        if activation_token.is_expired(token):
+            return "expired"
+        return None
+
+    def get(self, request):
+        problem = self.problem()
+        if problem:
+            return self.refused(request, problem)
+        return self.show(request, ActivationForm(self.user))
+
+    def post(self, request):
+        problem = self.problem()
+        if problem:
+            return self.refused(request, problem)
+        form = ActivationForm(self.user, request.POST)
+        if not form.is_valid():
+            return self.show(request, form)
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return _redirect_after_login()
+
+    def show(self, request, form):
+        return TemplateResponse(
+            request,
+            f"{TEMPLATES}/activate.html",
+            {"form": form, "email": customers.profile_of(self.user).email},
+        )
+
+    def refused(self, request, problem: str):
+        return TemplateResponse(
+            request,
+            f"{TEMPLATES}/activation_invalid.html",
+            {"problem": problem, "form": EmailForm()},
+            status=400 if problem == "invalid" else 410,
+        )
+
+
+def _redirect_after_login():
+    return HttpResponseRedirect(resolve_url(settings.LOGIN_REDIRECT_URL))
+
+
+@method_decorator(never_cache, name="dispatch")
+class ResendActivationView(View):
+    """Send a new activation link. The answer is the same whether the address
+    has an unconfirmed account, a confirmed one or none at all."""
+
+    def get(self, request):
+        return self.show(request, EmailForm())
+
+    def post(self, request):
+        if ratelimits.activation_resend_limited(request):
+            return rate_limited(request)
+        form = EmailForm(request.POST)
+        if not form.is_valid():
+            return self.show(request, form)
+        profile = customers.find_profile(form.cleaned_data["email"])
+        if profile and profile.confirmed_at is None and not profile.user.is_active:
+            account_notifications.queue("activation", profile.user)
+        return TemplateResponse(request, f"{TEMPLATES}/activation_sent.html", {})
+
+    def show(self, request, form):
+        return TemplateResponse(
+            request, f"{TEMPLATES}/activation_resend.html", {"form": form}
+        )
+
+
+class LoginView(auth_views.LoginView):
+    template_name = f"{TEMPLATES}/login.html"
+    authentication_form = CustomerLoginForm
+    redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = f"{TEMPLATES}/password_reset.html"
+    form_class = OutboxPasswordResetForm
+    success_url = reverse_lazy("vivadesk_wagtail:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = f"{TEMPLATES}/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = f"{TEMPLATES}/password_reset_confirm.html"
+    success_url = reverse_lazy("vivadesk_wagtail:password_reset_complete")
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = f"{TEMPLATES}/password_reset_complete.html"

@@ -1,0 +1,72 @@
+"""Background tasks of inbound mail (django-q2); each is idempotent.
+
+Schedules (``schedules.py``): ``poll_mailboxes`` every minute,
+``sweep_inbound`` every 5 minutes, ``purge_raw_mail`` daily.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+
+from . import conf
+
+logger = logging.getLogger(__name__)
+
+#: A row left ``pending`` this long is processed by the sweeper.
+STUCK_AFTER = timedelta(minutes=2)
+
+
+def poll_mailboxes() -> dict[str, str]:
+    """Fetch new mail of every active mailbox (one poller per mailbox)."""
+    from .mail import polling
+
+    return polling.poll_all()
+
+
+def process_inbound(pk: int) -> str:
+    """Process one recorded mail; a second delivery of the task is a no-op."""
+    from .mail import inbound
+
+    return inbound.process(pk).outcome
+
+
+def sweep_inbound(limit: int = 500) -> int:
+    """Record django-mailbox rows that were never recorded, then process
+    mail recorded but never processed (lost task, crashed worker, rotated
+    ``SECRET_KEY``); returns how many rows it processed."""
+    from .mail import inbound
+    from .models import InboundMail
+
+    inbound.reconcile_mailbox_messages()
+    before = timezone.now() - STUCK_AFTER
+    pks = list(
+        InboundMail.objects.pending()
+        .filter(updated_at__lt=before)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in pks:
+        inbound.process(pk)
+    return len(pks)
+
+
+def purge_raw_mail() -> int:
+    """Delete raw mail older than ``RAW_MAIL_RETENTION``; the rows stay (their
+    dedupe keys keep absorbing late re-deliveries), the bytes go."""
+    from .models import InboundMail, InboundState
+
+    deadline = timezone.now() - conf.get("RAW_MAIL_RETENTION")
+    rows = (
+        InboundMail.objects.filter(received_at__lt=deadline)
+        .exclude(raw="")
+        .exclude(state=InboundState.PENDING)
+    )
+    count = 0
+    for row in rows.iterator():
+        row.raw.delete(save=False)
+        InboundMail.objects.filter(pk=row.pk).update(raw="")
+        count += 1
+    return count

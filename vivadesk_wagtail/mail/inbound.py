@@ -1,0 +1,252 @@
+"""The inbound pipeline: store first, then process once.
+
+1. :func:`record` writes the raw bytes to the private storage and an
+   :class:`~vivadesk_wagtail.models.InboundMail` row (unique dedupe key). Only
+   when that committed may the mail leave the server; a second delivery of
+   the same mail finds the row and changes nothing.
+2. :func:`process` handles one ``pending`` row in one transaction: parse,
+   classify, match, write through ``services``. Any failure is caught and
+   the row is held with its reason and traceback; the mails after it go on.
+3. ``inbound_tasks.sweep_inbound`` processes rows left ``pending`` (a lost
+   task, a crashed worker, mail recorded through django-mailbox's signal).
+
+``manage.py vivadesk_ingest`` and the mailbox poller use exactly these
+functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+from dataclasses import dataclass, field
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import conf
+from ..models import InboundMail, InboundOutcome, InboundState
+from ..tasks import enqueue
+from . import content, parsing
+
+logger = logging.getLogger(__name__)
+
+PROCESS_TASK = "vivadesk_wagtail.inbound_tasks.process_inbound"
+
+
+@dataclass
+class Result:
+    """What happened to one mail (the JSON of ``vivadesk_ingest``)."""
+
+    outcome: str
+    ticket: str | None = None
+    sender: str = ""
+    subject: str = ""
+    body: str = ""
+    attachments: list[str] = field(default_factory=list)
+    reason: str = ""
+    pk: int | None = None
+
+    def as_json(self, file: str) -> dict:
+        return {
+            "file": file,
+            "outcome": self.outcome,
+            "ticket": self.ticket,
+            "from": self.sender,
+            "subject": self.subject,
+            "body": self.body,
+            "attachments": self.attachments,
+            "reason": self.reason,
+        }
+
+
+def _summary(raw: bytes) -> tuple[str, str]:
+    """From and Subject for the row, read from the header block only."""
+    try:
+        headers = parsing.parse_headers(raw)
+        from_header = " / ".join(
+            parsing.header_text(v) for v in headers.get_all("From") or []
+        )
+        return from_header, parsing.header_text(headers.get("Subject", ""))
+    except Exception:  # noqa: BLE001 - a summary must never stop the recording
+        return "", ""
+
+
+def record(
+    raw: bytes, *, source: str = "", mailbox=None, queue: bool = True
+) -> tuple[InboundMail, bool]:
+    """Store a mail durably; ``(row, created)``. Raises if it could not be
+    stored, so the caller leaves the mail on its server."""
+    key, message_id = parsing.dedupe_key(raw)
+    existing = InboundMail.objects.filter(dedupe_key=key).first()
+    if existing is not None:
+        return existing, False
+    from_header, subject = _summary(raw)
+    row = InboundMail(
+        dedupe_key=key,
+        message_id=message_id,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+        source=source[:255],
+        mailbox=mailbox,
+        from_header=from_header,
+        subject=subject,
+    )
+    row.raw.save("mail.eml", ContentFile(raw), save=False)
+    try:
+        with transaction.atomic():
+            row.save()
+            if queue:
+                enqueue(PROCESS_TASK, row.pk)
+    except IntegrityError:
+        row.raw.delete(save=False)
+        return InboundMail.objects.get(dedupe_key=key), False
+    except Exception:
+        row.raw.delete(save=False)
+        raise
+    return row, True
+
+
+def raw_of_mailbox_message(message) -> bytes:
+    """The best copy of a django-mailbox ``Message`` we can get: the bytes our
+    transports attached, else the stored original, else re-serialised."""
+    email_object = getattr(message, "_email_object", None)
+    raw = getattr(email_object, "vivadesk_raw", None)
+    if raw:
+        return raw
+    if message.eml:
+        with message.eml.open("rb") as handle:
+            data = handle.read()
+        if message.eml.name.endswith(".gz"):
+            import gzip
+
+            data = gzip.decompress(data)
+        return data
+    return message.get_email_object().as_bytes()
+
+
+def record_mailbox_message(message) -> InboundMail:
+    """Receiver of django-mailbox's ``message_received``: record only. If the
+    write fails this raises, and django-mailbox keeps the mail on the server
+    (IMAP, POP3). The ``Message`` row is marked ``read`` once recorded, so
+    :func:`reconcile_mailbox_messages` finds the ones that were not."""
+    from django_mailbox.models import Message
+
+    row, _created = record(
+        raw_of_mailbox_message(message),
+        source=f"django-mailbox:{message.mailbox_id}",
+        mailbox=message.mailbox,
+    )
+    Message.objects.filter(pk=message.pk).update(read=timezone.now())
+    return row
+
+
+def reconcile_mailbox_messages(limit: int = 200) -> int:
+    """Record django-mailbox ``Message`` rows our receiver never recorded
+    (a maildir removes the file before the signal; a failed write)."""
+    from django_mailbox.models import Message
+
+    count = 0
+    unread = Message.incoming_messages.filter(read__isnull=True).order_by("pk")
+    for message in unread[:limit]:
+        try:
+            record_mailbox_message(message)
+        except Exception:  # noqa: BLE001 - retried on the next sweep
+            logger.exception("Recording django-mailbox message %s failed", message.pk)
+            continue
+        count += 1
+    return count
+
+
+def save_decision(row: InboundMail, decision, parsed=None) -> None:
+    row.state = decision.state
+    row.outcome = decision.outcome
+    row.reason = decision.reason[:64]
+    row.ticket = decision.ticket
+    row.ticket_message = decision.message
+    row.outbound = decision.outbound
+    if parsed is not None:
+        row.sender = parsed.sender[:254]
+        row.text = content.visible_text(parsed.text)
+    notes = "\n".join(decision.notes)
+    if notes:
+        row.detail = "\n".join(filter(None, [row.detail, notes]))
+    row.processed_at = timezone.now()
+    row.save()
+
+
+def process(pk: int) -> Result:
+    """Process one recorded mail exactly once; a row no longer ``pending``
+    is left alone and its earlier result returned."""
+    from ..services import inbound as service
+
+    with transaction.atomic():
+        row = InboundMail.objects.select_for_update().get(pk=pk)
+        if row.state != InboundState.PENDING:
+            return result_of(row)
+        row.attempts += 1
+        parsed = None
+        if row.size > conf.get("INBOUND_MAX_SIZE"):
+            save_decision(row, service.held("too_large"))
+            return result_of(row)
+        try:
+            with transaction.atomic():
+                parsed = parsing.parse(row.read_raw())
+                decision = service.handle(row, parsed)
+        except parsing.MalformedMailError as exc:
+            decision = service.held("malformed_mime")
+            row.detail = str(exc)
+            parsed = None
+        except Exception as exc:  # noqa: BLE001 - one bad mail never blocks the rest
+            logger.exception("Processing inbound mail %s failed", pk)
+            decision = service.held("error")
+            decision.outcome = InboundOutcome.ERROR
+            row.detail = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"
+            parsed = _safe_parse(row) if not isinstance(exc, RecursionError) else None
+        save_decision(row, decision, parsed)
+    result = result_of(row)
+    if parsed is not None and decision.message is None:
+        result.attachments = [p.name for p in parsed.parts]
+    return result
+
+
+def _safe_parse(row: InboundMail):
+    try:
+        return parsing.parse(row.read_raw())
+    except Exception:  # noqa: BLE001 - the held row keeps what it has
+        return None
+
+
+def result_of(row: InboundMail) -> Result:
+    message = row.ticket_message
+    if message is not None:
+        body = message.body
+        attachments = [a.original_name for a in message.attachments.all()]
+    else:
+        body, attachments = row.text, []
+    return Result(
+        outcome=row.outcome or ("held" if row.state == InboundState.HELD else ""),
+        ticket=row.ticket.reference if row.ticket_id else None,
+        sender=row.sender or row.from_header,
+        subject=row.subject,
+        body=body,
+        attachments=attachments,
+        reason=row.reason,
+        pk=row.pk,
+    )
+
+
+def ingest(raw: bytes, *, source: str = "") -> Result:
+    """Record and process one mail now (``vivadesk_ingest``, tests); a mail
+    seen before gives ``duplicate``, unless it was never processed."""
+    try:
+        row, created = record(raw, source=source, queue=False)
+    except Exception as exc:  # noqa: BLE001 - report, never crash the batch
+        logger.exception("Recording %s failed", source)
+        return Result(outcome="error", reason=f"{type(exc).__name__}: {exc}")
+    if not created and row.state != InboundState.PENDING:
+        result = result_of(row)
+        result.outcome, result.reason = "duplicate", row.outcome or row.reason
+        return result
+    return process(row.pk)

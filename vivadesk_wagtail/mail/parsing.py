@@ -1,0 +1,280 @@
+"""Raw RFC 822 bytes → a :class:`ParsedMail` the pipeline can decide on.
+
+Parsing is lenient where mail is merely sloppy (unknown charsets become
+replacement characters, never dropped characters; broken base64 is decoded as
+far as it goes) and strict where it matters: the sender's identity comes from
+the one ``From`` header only, parsed with ``email.headerregistry``, and an
+ambiguous or malformed ``From`` leaves :attr:`ParsedMail.sender` empty with
+the problem named. Hostile structure (nesting deeper than
+:data:`MAX_DEPTH`) raises :class:`MalformedMailError`.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.header import Header, decode_header
+from email.headerregistry import HeaderRegistry
+from email.message import Message
+from email.parser import BytesHeaderParser, BytesParser
+from email.utils import getaddresses
+
+from . import content
+
+#: Deeper MIME nesting than this is refused (real mail nests 3–6 levels).
+MAX_DEPTH = 30
+#: Leaf parts looked at; the rest of a 10,000-part mail is ignored.
+MAX_PARTS = 1000
+MESSAGE_ID_RE = re.compile(r"<[^<>\s]{1,990}>")
+#: The header block is read from at most this many bytes.
+MAX_HEADER_BYTES = 1024 * 1024
+_registry = HeaderRegistry()
+
+
+class MalformedMailError(ValueError):
+    """The mail cannot be processed safely (too deep, unparseable)."""
+
+
+@dataclass
+class MailPart:
+    """An attachment (or inline image) as the sender sent it."""
+
+    name: str
+    data: bytes
+    content_type: str
+    content_id: str = ""
+
+
+@dataclass
+class ParsedMail:
+    message: Message
+    message_id: str = ""
+    subject: str = ""
+    from_header: str = ""
+    #: The strict From address (lower-case domain), or "" if unusable.
+    sender: str = ""
+    #: Why :attr:`sender` is empty (``missing_from``, ``ambiguous_from``, …).
+    sender_problem: str = ""
+    in_reply_to: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    text: str = ""
+    html: str = ""
+    parts: list[MailPart] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        return header_text(self.message.get(name, ""))
+
+    def headers(self, name: str) -> list[str]:
+        return [header_text(v) for v in self.message.get_all(name) or []]
+
+
+def dedupe_key(raw: bytes) -> tuple[str, str]:
+    """``(key, message_id)``: the Message-ID's hash, else the raw bytes' hash.
+
+    Only the header block is parsed, so this never recurses into the body.
+    """
+    try:
+        headers = parse_headers(raw)
+        message_id = first_message_id(header_text(headers.get("Message-ID", "")))
+    except Exception:  # noqa: BLE001 - any header garbage: fall back to the hash
+        message_id = ""
+    if message_id:
+        return "id:" + hashlib.sha256(message_id.encode()).hexdigest(), message_id
+    return "raw:" + hashlib.sha256(raw).hexdigest(), ""
+
+
+def parse_headers(raw: bytes) -> Message:
+    """The header block only, without copying a large body."""
+    end = min(
+        (i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0),
+        default=len(raw),
+    )
+    head = raw[: min(end + 4, MAX_HEADER_BYTES)]
+    return BytesHeaderParser(policy=policy.compat32).parsebytes(head)
+
+
+def payload_bytes(part: Message) -> bytes:
+    """A leaf part's decoded payload; base64 decoded without the two extra
+    copies ``get_payload(decode=True)`` makes (peak memory of big mails)."""
+    cte = (part.get("Content-Transfer-Encoding") or "").strip().lower()
+    payload = part.get_payload()
+    if cte == "base64" and isinstance(payload, str):
+        try:
+            return binascii.a2b_base64(payload)
+        except (binascii.Error, ValueError):
+            pass
+    return part.get_payload(decode=True) or b""
+
+
+def first_message_id(value: str) -> str:
+    found = MESSAGE_ID_RE.search(value or "")
+    if found:
+        return found.group(0)
+    return " ".join((value or "").split())[:998]
+
+
+def message_ids(values: list[str]) -> list[str]:
+    return [m for v in values for m in MESSAGE_ID_RE.findall(v or "")]
+
+
+def _decode_bytes(data: bytes, charset: str | None) -> str:
+    if charset in (None, "", "unknown-8bit", "us-ascii", "ascii"):
+        charset = "utf-8"
+    try:
+        text = data.decode(charset, errors="replace")
+    except LookupError:
+        text = data.decode("utf-8", errors="replace")
+    # PostgreSQL text cannot hold NUL characters.
+    return text.replace("\x00", "\ufffd")
+
+
+def header_text(value) -> str:
+    """A header as readable text: RFC 2047 words and raw 8-bit decoded,
+    unknown charsets replaced character by character, one line."""
+    if value is None:
+        return ""
+    if not isinstance(value, Header | str):
+        value = str(value)
+    try:
+        chunks = decode_header(value)
+    except Exception:  # noqa: BLE001 - broken encoded words: keep them literally
+        chunks = [(str(value), None)]
+    text = "".join(
+        _decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
+        for chunk, charset in chunks
+    )
+    return " ".join(text.replace("\x00", "").split())
+
+
+def _raw_header(value) -> str:
+    """A header value for the strict address parser: encoded words kept,
+    raw 8-bit decoded as UTF-8 (with replacement)."""
+    if isinstance(value, Header):
+        return header_text(value)
+    return re.sub(r"\r?\n(?=[ \t])", "", str(value)).strip()
+
+
+def strict_sender(values: list) -> tuple[str, str]:
+    """``(address, problem)`` from every ``From`` header of a mail.
+
+    Exactly one header with exactly one syntactically clean mailbox is
+    accepted; anything else (two headers, a group, two addresses,
+    ``alice@x)<bob@y>``, no domain) gives no address and a problem code.
+    ``Reply-To`` and ``Sender`` are never looked at.
+    """
+    if not values:
+        return "", "missing_from"
+    if len(values) > 1:
+        return "", "ambiguous_from"
+    raw = _raw_header(values[0])
+    try:
+        parsed = _registry("From", raw)
+    except Exception:  # noqa: BLE001 - the parser itself choked
+        return "", "malformed_from"
+    invalid = [d for d in parsed.defects if "Obsolete" not in type(d).__name__]
+    addresses = list(parsed.addresses)
+    if len(addresses) != 1 or invalid or len(getaddresses([raw])) != 1:
+        return "", "ambiguous_from"
+    local, domain = addresses[0].username, addresses[0].domain
+    if not local or not domain or "@" in local or len(local) + len(domain) > 253:
+        return "", "malformed_from"
+    try:
+        domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return "", "malformed_from"
+    return f"{local}@{domain}", ""
+
+
+def parse(raw: bytes) -> ParsedMail:
+    try:
+        # Streamed in chunks: parsing the bytes at once would hold a
+        # four-byte-per-character copy of the whole mail.
+        message = BytesParser(policy=policy.compat32).parse(io.BytesIO(raw))
+    except RecursionError as exc:
+        raise MalformedMailError("MIME nesting too deep to parse") from exc
+    parsed = ParsedMail(message=message)
+    parsed.message_id = first_message_id(parsed.header("Message-ID"))
+    parsed.subject = parsed.header("Subject")
+    from_values = message.get_all("From") or []
+    parsed.from_header = " / ".join(header_text(v) for v in from_values)
+    parsed.sender, parsed.sender_problem = strict_sender(from_values)
+    parsed.in_reply_to = message_ids(parsed.headers("In-Reply-To"))
+    parsed.references = message_ids(parsed.headers("References"))
+    _read_body(parsed)
+    return parsed
+
+
+def _leaves(message: Message, notes: list[str]):
+    """Leaf parts in order, not descending into attached mails; raises on
+    nesting deeper than :data:`MAX_DEPTH`."""
+    stack = [(message, 0)]
+    count = 0
+    while stack:
+        part, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise MalformedMailError(f"MIME nesting deeper than {MAX_DEPTH} levels")
+        payload = part.get_payload()
+        attached_mail = part.get_content_type() == "message/rfc822"
+        if part.is_multipart() and isinstance(payload, list) and not attached_mail:
+            stack.extend((child, depth + 1) for child in reversed(payload))
+            continue
+        count += 1
+        if count > MAX_PARTS:
+            notes.append(f"only the first {MAX_PARTS} parts were read")
+            return
+        yield part
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = (part.get("Content-Disposition") or "").split(";")[0].strip()
+    return disposition.lower() == "attachment" or bool(part.get_filename())
+
+
+def _read_body(parsed: ParsedMail) -> None:
+    texts: list[str] = []
+    html = ""
+    for part in _leaves(parsed.message, parsed.notes):
+        ctype = part.get_content_type()
+        if ctype in ("text/plain", "text/html") and not _is_attachment(part):
+            data = payload_bytes(part)
+            decoded = _decode_bytes(data, part.get_content_charset())
+            if ctype == "text/plain":
+                texts.append(decoded)
+            elif not html:
+                html = decoded
+            continue
+        attachment = _attachment(part, len(parsed.parts))
+        if attachment is not None:
+            parsed.parts.append(attachment)
+    parsed.html = content.sanitize_html(html) if html else ""
+    plain = "\n".join(t for t in texts if t.strip())
+    parsed.text = plain if plain.strip() else content.html_to_text(html)
+
+
+def _attachment(part: Message, index: int) -> MailPart | None:
+    ctype = part.get_content_type()
+    if ctype == "message/rfc822":
+        inner = part.get_payload()
+        if not isinstance(inner, list) or len(inner) != 1:
+            return None
+        try:
+            data = inner[0].as_bytes(policy=policy.compat32)
+        except Exception:  # noqa: BLE001 - an unserialisable attached mail
+            return None
+        name = header_text(part.get_filename()) or "message.eml"
+        return MailPart(name=name, data=data, content_type=ctype)
+    if part.get_content_maintype() == "multipart":
+        return None
+    data = payload_bytes(part)
+    if not data:
+        return None
+    name = header_text(part.get_filename() or "")
+    if not name:
+        name = f"attachment-{index + 1}{content.extension_for(ctype)}"
+    content_id = header_text(part.get("Content-ID", "")).strip().strip("<>")[:255]
+    return MailPart(name=name, data=data, content_type=ctype, content_id=content_id)

@@ -1,0 +1,76 @@
+"""The contact-form page type editors place anywhere in the page tree."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, InlinePanel
+from wagtail.contrib.forms.models import AbstractForm, AbstractFormField
+from wagtail.fields import RichTextField
+from wagtail.models import TranslatableMixin
+from wagtail_localize.fields import SynchronizedField, TranslatableField
+
+from ..pages.forms import ContactFormBuilder
+from .tickets import Category
+
+
+class ContactFormField(TranslatableMixin, AbstractFormField):
+    """An extra field an editor adds to a contact page.
+
+    Its ``clean_name`` (the key the answer is stored under) is synchronised,
+    never translated: translators change labels and help texts only.
+    """
+
+    page = ParentalKey(
+        "ContactPage", on_delete=models.CASCADE, related_name="form_fields"
+    )
+
+    override_translatable_fields = [
+        SynchronizedField("clean_name"),
+        SynchronizedField("field_type"),
+        SynchronizedField("required"),
+        TranslatableField("label"),
+        TranslatableField("help_text"),
+        TranslatableField("choices"),
+        TranslatableField("default_value"),
+    ]
+
+    class Meta(AbstractFormField.Meta):
+        unique_together = [("translation_key", "locale")]
+
+
+class ContactPage(AbstractForm):
+    """A contact form whose submissions become help-desk tickets."""
+
+    intro = RichTextField(_("intro"), blank=True)
+    thank_you_text = RichTextField(_("thank-you text"), blank=True)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("ticket category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    form_builder = ContactFormBuilder
+    template = "vivadesk_wagtail/pages/contact_page.html"
+    landing_page_template = "vivadesk_wagtail/pages/contact_page_landing.html"
+
+    content_panels = AbstractForm.content_panels + [
+        FieldPanel("intro"),
+        InlinePanel("form_fields", label=_("Extra form fields")),
+        FieldPanel("thank_you_text"),
+        FieldPanel("category"),
+    ]
+    override_translatable_fields = [SynchronizedField("category")]
+
+    class Meta:
+        verbose_name = _("contact page")
+        verbose_name_plural = _("contact pages")
+
+    def serve(self, request, *args, **kwargs):
+        from ..pages.views import serve_contact_page
+
+        return serve_contact_page(self, request, *args, **kwargs)

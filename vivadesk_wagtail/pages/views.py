@@ -1,0 +1,79 @@
+"""Serving a contact page: spam traps, rate limits, then ``services.intake``.
+
+Bots (honeypot filled, form sent faster than a person can) get the same
+thank-you page as people, and nothing is stored or sent. The thank-you page
+is the same for new, unconfirmed and confirmed addresses.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.utils import translation
+
+from .. import conf, ratelimits
+from ..accounts.views import rate_limited
+from ..services import customers, intake, uploads
+
+logger = logging.getLogger(__name__)
+
+
+def serve_contact_page(page, request, *args, **kwargs):
+    if request.method != "POST":
+        return _show(page, request, page.get_form(page=page, user=request.user))
+    if ratelimits.form_post_limited(request):
+        return rate_limited(request)
+    form = page.get_form(request.POST, request.FILES, page=page, user=request.user)
+    if not form.is_valid():
+        return _show(page, request, form)
+    if form.looks_automated():
+        logger.info("Contact form on page %s: automated submission dropped", page.pk)
+        fake = f"{conf.get('TICKET_PREFIX')}-{secrets.randbelow(10**6)}"
+        return _landing(page, request, fake)
+    try:
+        files = uploads.validate(form.cleaned_data.get("attachments") or [])
+    except ValidationError as exc:
+        form.add_error("attachments", exc)
+        return _show(page, request, form)
+    ticket = intake.submit(_submission(page, request, form, files))
+    return _landing(page, request, ticket.reference)
+
+
+def _submission(page, request, form, files) -> intake.Submission:
+    data = form.cleaned_data
+    return intake.Submission(
+        name=data["name"],
+        email=data["email"],
+        subject=data["subject"],
+        message=data["message"],
+        language=page.locale.language_code or translation.get_language(),
+        category=page.category,
+        form_data=form.extra_data(page.get_form_fields()),
+        attachments=files,
+        idempotency_key=data.get("idempotency_key") or None,
+        acknowledge=_may_acknowledge(request, data["email"]),
+    )
+
+
+def _may_acknowledge(request, address: str) -> bool:
+    """Confirmed customers always get their acknowledgement; mail to an
+    address nobody has confirmed is capped per address and globally."""
+    profile = customers.find_profile(address)
+    if profile is not None and profile.is_confirmed:
+        return True
+    return ratelimits.confirmation_allowed(request, address)
+
+
+def _show(page, request, form):
+    context = page.get_context(request)
+    context["form"] = form
+    return TemplateResponse(request, page.get_template(request), context)
+
+
+def _landing(page, request, reference: str):
+    context = page.get_context(request)
+    context["reference"] = reference
+    return TemplateResponse(request, page.get_landing_page_template(request), context)

@@ -1,0 +1,70 @@
+"""The customer's account page: name, preferred language, password."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ..services import customers
+from .forms import AccountForm
+
+
+def _language_of(user) -> str:
+    profile = getattr(user, "helpdesk_profile", None)
+    codes = {code for code, _name in settings.LANGUAGES}
+    if profile is not None and profile.language in codes:
+        return profile.language
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+def _render(request, account_form=None, password_form=None):
+    user = request.user
+    account_form = account_form or AccountForm(
+        initial={"full_name": user.get_full_name(), "language": _language_of(user)}
+    )
+    password_form = password_form or PasswordChangeForm(user)
+    # Mid-page autofocus would move screen readers away from the top.
+    password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
+    return render(
+        request,
+        "vivadesk_wagtail/portal/account.html",
+        {"account_form": account_form, "password_form": password_form},
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def account(request):
+    if request.method != "POST":
+        return _render(request)
+    form = AccountForm(request.POST)
+    if not form.is_valid():
+        return _render(request, account_form=form)
+    language = form.cleaned_data["language"]
+    customers.update_account(
+        request.user, full_name=form.cleaned_data["full_name"], language=language
+    )
+    with translation.override(language):
+        messages.success(request, _("Your account was saved."))
+        url = reverse("vivadesk_wagtail:account")
+    return redirect(url)
+
+
+@require_POST
+@login_required
+def change_password(request):
+    form = PasswordChangeForm(request.user, request.POST)
+    if not form.is_valid():
+        return _render(request, password_form=form)
+    user = form.save()
+    update_session_auth_hash(request, user)
+    messages.success(request, _("Your password was changed."))
+    return redirect(reverse("vivadesk_wagtail:account"))

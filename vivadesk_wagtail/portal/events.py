@@ -1,0 +1,46 @@
+"""System events of a thread as readable text in the reader's language.
+
+Events are stored machine-readable (``{"event": "status", "old": …, "new":
+…}``) and rendered here at request time, so a German customer reads German
+even when the change was made by an English-speaking agent.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from ..models import TicketMessage, TicketStatus
+
+
+def status_label(code) -> str:
+    try:
+        return str(TicketStatus(code).label)
+    except ValueError:
+        return str(code or "")
+
+
+def _status_text(message: TicketMessage, reader) -> str:
+    new = message.event.get("new")
+    by_reader = reader is not None and message.author_id == reader.pk
+    if new == TicketStatus.DONE and by_reader:
+        return _("You marked this request as solved.")
+    if new == TicketStatus.DONE:
+        return _("We marked this request as done.")
+    if new == TicketStatus.CLOSED:
+        return _("This request was closed for good.")
+    if new == TicketStatus.WAITING:
+        return _("We are waiting for your reply.")
+    if new == TicketStatus.OPEN and message.event.get("old") == TicketStatus.DONE:
+        return _("The request was reopened.")
+    return _("Status changed from “%(old)s” to “%(new)s”.") % {
+        "old": status_label(message.event.get("old")),
+        "new": status_label(new),
+    }
+
+
+def event_text(message: TicketMessage, reader=None) -> str:
+    """The sentence the portal shows for one event message."""
+    event = message.event if isinstance(message.event, dict) else {}
+    if event.get("event") == "status":
+        return _status_text(message, reader)
+    return _("The request was updated.")

@@ -1,0 +1,123 @@
+"""Forms of the customer portal.
+
+Uploads are checked by ``services.uploads.validate`` inside ``clean()``: a
+refused file makes the whole form invalid before anything is written, so no
+half-saved rows or files are left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from ..services import uploads
+
+#: What a client-generated idempotency key may look like.
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def scoped_key(user, raw: str) -> str:
+    """The stored key: bound to the user, so one customer's key can never
+    find another customer's message."""
+    return hashlib.sha256(f"portal:{user.pk}:{raw}".encode()).hexdigest()
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one ``<input type="file" multiple>``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class UploadFormMixin(forms.Form):
+    """A message text, attachments and the hidden idempotency key."""
+
+    body = forms.CharField(
+        label=_("Your message"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=50_000,
+        required=False,
+    )
+    attachments = MultipleFileField(
+        label=_("Attachments"),
+        help_text=_("Optional. PDF, images, office documents or plain text."),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"]
+        if not KEY_RE.match(key):
+            raise ValidationError(_("The form has expired. Please send it again."))
+        return key
+
+    def clean_attachments(self) -> list:
+        files = self.cleaned_data.get("attachments") or []
+        try:
+            return uploads.validate(files)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from exc
+
+    def clean_body(self) -> str:
+        return self.cleaned_data["body"].strip()
+
+
+class CommentForm(UploadFormMixin):
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("body") and not cleaned.get("attachments"):
+            if not self.errors:
+                self.add_error("body", _("Please write a message or attach a file."))
+        return cleaned
+
+
+class NewRequestForm(UploadFormMixin):
+    field_order = ["subject", "body", "attachments", "key", "follows"]
+
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    follows = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].required = True
+
+
+class AccountForm(forms.Form):
+    full_name = forms.CharField(
+        label=_("Full name"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    language = forms.ChoiceField(
+        label=pgettext_lazy("account form", "Preferred language"),
+        help_text=_("Used for the pages of the help desk and for our e-mails."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = list(settings.LANGUAGES)
+
+    def clean_full_name(self) -> str:
+        return " ".join(self.cleaned_data["full_name"].split())

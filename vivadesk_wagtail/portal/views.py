@@ -1,0 +1,255 @@
+"""The customer portal: "My requests", the ticket page and its actions.
+
+Reads go through ``queries`` (scoped to the requesting customer, a miss is a
+404); every change goes through ``services.tickets`` and only by POST with
+CSRF. GET never changes anything.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
+
+from ..models import (
+    OPEN_STATUSES,
+    Channel,
+    MessageKind,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+)
+from ..services import tickets as ticket_service
+from . import queries
+from .events import event_text
+from .forms import CommentForm, NewRequestForm, new_key, scoped_key
+
+PER_PAGE = 25
+
+
+def ticket_url(ticket: Ticket) -> str:
+    return reverse("vivadesk_wagtail:ticket", args=[ticket.reference])
+
+
+def _counts(user) -> dict:
+    return Ticket.objects.for_customer(user).aggregate(
+        open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        done=Count("pk", filter=~Q(status__in=OPEN_STATUSES)),
+        all=Count("pk"),
+    )
+
+
+@require_safe
+@login_required
+def my_requests(request):
+    listing = queries.Listing.from_params(request.GET)
+    counts = _counts(request.user)
+    paginator = Paginator(queries.customer_tickets(request.user, listing), PER_PAGE)
+    if not listing.q:
+        # The filter counts already tell the total: spare the COUNT query.
+        paginator.count = counts[listing.state]
+    page = paginator.get_page(request.GET.get("page"))
+    filters = [
+        (key, label, counts[key], listing.querystring(state=key))
+        for key, label in (
+            ("open", pgettext("requests filter", "Open")),
+            ("done", _("Done and closed")),
+            ("all", _("All")),
+        )
+    ]
+    return render(
+        request,
+        "vivadesk_wagtail/portal/my_requests.html",
+        {
+            "listing": listing,
+            "page_obj": page,
+            "tickets": page.object_list,
+            "filters": filters,
+            "counts": counts,
+            "page_query": listing.querystring(),
+        },
+    )
+
+
+def _entry(message: TicketMessage, user) -> dict:
+    if message.kind == MessageKind.EVENT:
+        return {"message": message, "event": event_text(message, user)}
+    if message.kind == MessageKind.CUSTOMER:
+        author = _("You") if message.author_id == user.pk else _("Customer")
+    elif message.kind == MessageKind.AUTO:
+        author = _("Automatic reply")
+    else:
+        author = _("VIVA HelpDesk")
+    attachments = list(message.attachments.all())
+    return {"message": message, "author": author, "attachments": attachments}
+
+
+def _form_data(ticket: Ticket) -> list[dict]:
+    rows = ticket.form_data if isinstance(ticket.form_data, list) else []
+    return [
+        {"label": str(row.get("label", "")), "value": str(row.get("value", ""))}
+        for row in rows
+        if isinstance(row, dict)
+    ]
+
+
+def render_ticket(request, ticket: Ticket, form: CommentForm | None = None):
+    entries = [_entry(m, request.user) for m in queries.thread(ticket)]
+    attachments = [a for e in entries for a in e.get("attachments", ())]
+    follows = ticket.follows
+    if follows is not None and follows.customer_id != request.user.pk:
+        follows = None
+    closed = ticket.status == TicketStatus.CLOSED
+    return render(
+        request,
+        "vivadesk_wagtail/portal/ticket.html",
+        {
+            "ticket": ticket,
+            "entries": entries,
+            "attachments": attachments,
+            "form_data": _form_data(ticket),
+            "form": form or CommentForm(initial={"key": new_key()}),
+            "closed": closed,
+            "can_mark_done": ticket.is_open,
+            "follows": follows,
+            # Only a closed ticket can be followed by a new one.
+            "followed_by": list(queries.followed_by(request.user, ticket))
+            if closed
+            else [],
+        },
+    )
+
+
+@require_safe
+@login_required
+def ticket_detail(request, reference: str):
+    return render_ticket(request, queries.get_ticket(request.user, reference))
+
+
+def _closed_message(request, ticket: Ticket) -> None:
+    messages.error(
+        request,
+        _(
+            "This request is closed. Please open a new request; it will be "
+            "linked to this one."
+        ),
+    )
+
+
+@require_POST
+@login_required
+def comment(request, reference: str):
+    ticket = queries.get_ticket(request.user, reference)
+    if ticket.status == TicketStatus.CLOSED:
+        _closed_message(request, ticket)
+        return redirect(ticket_url(ticket))
+    form = CommentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Your comment was not saved. Please check it."))
+        return render_ticket(request, ticket, form)
+    data = form.cleaned_data
+    try:
+        ticket_service.add_message(
+            ticket,
+            ticket_service.NewMessage(
+                body=data["body"],
+                kind=MessageKind.CUSTOMER,
+                channel=Channel.PORTAL,
+                author=request.user,
+                attachments=data["attachments"],
+                idempotency_key=scoped_key(request.user, data["key"]),
+            ),
+        )
+    except ticket_service.TicketClosedError:
+        _closed_message(request, ticket)
+        return redirect(ticket_url(ticket))
+    messages.success(request, _("Thank you! Your comment was added."))
+    return redirect(ticket_url(ticket) + "#latest")
+
+
+@require_POST
+@login_required
+def mark_done(request, reference: str):
+    ticket = queries.get_ticket(request.user, reference)
+    if not ticket.is_open:
+        return redirect(ticket_url(ticket))
+    try:
+        ticket_service.change_status(ticket, TicketStatus.DONE, by=request.user)
+    except (ticket_service.TicketClosedError, ticket_service.InvalidTransitionError):
+        messages.error(request, _("The status of this request cannot be changed."))
+    else:
+        messages.success(
+            request,
+            _(
+                "Thank you! The request is marked as solved. If the problem "
+                "comes back, simply add a comment."
+            ),
+        )
+    return redirect(ticket_url(ticket))
+
+
+def _closed_ticket(user, reference: str) -> Ticket | None:
+    """The customer's closed ticket a new request continues, if any."""
+    if not queries.is_reference(reference):
+        return None
+    return (
+        Ticket.objects.for_customer(user)
+        .filter(reference=reference, status=TicketStatus.CLOSED)
+        .first()
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def new_request(request):
+    if request.method != "POST":
+        follows = _closed_ticket(request.user, request.GET.get("follows", ""))
+        initial = {"key": new_key()}
+        if follows is not None:
+            initial.update(follows=follows.reference, subject=follows.subject)
+        form = NewRequestForm(initial=initial)
+    else:
+        form = NewRequestForm(request.POST, request.FILES)
+        follows = _closed_ticket(request.user, request.POST.get("follows", ""))
+        if form.is_valid():
+            ticket = _open(request, form.cleaned_data, follows)
+            messages.success(
+                request,
+                _("Thank you! Your request %(reference)s was received.")
+                % {"reference": ticket.reference},
+            )
+            return redirect(ticket_url(ticket))
+        messages.error(request, _("Your request was not sent. Please check it."))
+    return render(
+        request,
+        "vivadesk_wagtail/portal/new_request.html",
+        {"form": form, "follows": follows},
+    )
+
+
+def _open(request, data: dict, follows: Ticket | None) -> Ticket:
+    return ticket_service.open_ticket(
+        customer=request.user,
+        subject=data["subject"],
+        first=ticket_service.NewMessage(
+            body=data["body"],
+            kind=MessageKind.CUSTOMER,
+            channel=Channel.PORTAL,
+            author=request.user,
+            attachments=data["attachments"],
+            idempotency_key=scoped_key(request.user, data["key"]),
+        ),
+        language=translation.get_language() or "",
+        follows=follows,
+    )

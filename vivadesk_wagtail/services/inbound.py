@@ -1,0 +1,352 @@
+"""Deciding what an inbound mail means, and writing it through ``tickets``.
+
+``mail.inbound.process`` calls :func:`handle` inside one transaction per mail;
+staff call :func:`accept_as_reply`, :func:`accept_as_new_ticket`,
+:func:`discard` and :func:`reprocess` from the held-mail screen. Every ticket
+change goes through :mod:`services.tickets`; this module only decides.
+
+Trust rules (DESIGN.md, decision 1): the strict ``From`` address must be the
+ticket's customer; the ticket is found by our Message-IDs, else by the
+reference in the subject; anything else is held for staff and the sender gets
+nothing. Automatic mail never reopens, never notifies and never opens tickets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from .. import conf
+from ..mail import classify as classifier
+from ..mail import content, threading
+from ..mail.parsing import ParsedMail
+from ..models import (
+    Channel,
+    InboundMail,
+    InboundOutcome,
+    InboundState,
+    MessageKind,
+    Ticket,
+    TicketStatus,
+)
+from . import customers, outbox, tickets, uploads
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Decision:
+    state: str
+    outcome: str
+    reason: str = ""
+    ticket: Ticket | None = None
+    message: object | None = None
+    outbound: object | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def held(reason: str, ticket: Ticket | None = None, **kw) -> Decision:
+    return Decision(InboundState.HELD, InboundOutcome.HELD, reason, ticket, **kw)
+
+
+def ignored(reason: str, ticket: Ticket | None = None, **kw) -> Decision:
+    return Decision(
+        InboundState.IGNORED, InboundOutcome.IGNORED_AUTO, reason, ticket, **kw
+    )
+
+
+def handle(row: InboundMail, parsed: ParsedMail) -> Decision:
+    """Classify, match and apply one mail (the caller holds the transaction)."""
+    found = classifier.classify(parsed)
+    if found.kind == "own":
+        logger.info("Dropped our own mail coming back: %s", parsed.message_id)
+        return ignored(found.reason)
+    if found.kind == "bounce":
+        return _bounce(found)
+    if found.kind == "list":
+        return ignored(found.reason)
+    if found.kind == "auto":
+        return _auto_reply(row, parsed, found.reason)
+    if _dmarc_failed(parsed):
+        return held("dmarc_fail")
+    if parsed.sender_problem:
+        return held(parsed.sender_problem)
+    match = threading.find_ticket(parsed)
+    if match is not None:
+        return _reply(row, parsed, match.ticket)
+    return _new_ticket(row, parsed)
+
+
+def _bounce(found: classifier.Classification) -> Decision:
+    row = found.outbound
+    if row is not None and found.permanent:
+        outbox.mark_failed(row, found.detail or "bounced", permanent=True)
+    return ignored(found.reason, ticket=row.ticket if row else None, outbound=row)
+
+
+def _dmarc_failed(parsed: ParsedMail) -> bool:
+    authserv_id = conf.get("MAIL_AUTHSERV_ID")
+    if not authserv_id:
+        return False
+    for value in parsed.headers("Authentication-Results"):
+        server, _sep, results = value.partition(";")
+        if server.strip().split()[:1] == [authserv_id] and "dmarc=fail" in (
+            results.lower()
+        ):
+            return True
+    return False
+
+
+def _is_customer(parsed: ParsedMail, ticket: Ticket) -> bool:
+    profile = customers.find_profile(parsed.sender) if parsed.sender else None
+    return profile is not None and profile.user_id == ticket.customer_id
+
+
+def _auto_reply(row: InboundMail, parsed: ParsedMail, reason: str) -> Decision:
+    """Stored on its ticket if the customer's own responder answered; the
+    ticket's status never changes and nobody is mailed."""
+    match = threading.find_ticket(parsed) if parsed.sender else None
+    if match is None or not _is_customer(parsed, match.ticket):
+        return ignored(reason)
+    ticket = match.ticket
+    if ticket.status == TicketStatus.CLOSED:
+        return ignored(reason, ticket=ticket)
+    new, notes = build_message(row, parsed, MessageKind.AUTO, ticket.customer)
+    message = tickets.add_message(ticket, new)
+    return ignored(reason, ticket=ticket, message=message, notes=notes)
+
+
+def _recent(sender: str, **filters) -> int:
+    since = timezone.now() - conf.get("INBOUND_FLOOD_WINDOW")
+    return InboundMail.objects.filter(
+        sender=sender, received_at__gte=since, **filters
+    ).count()
+
+
+def _reply(row: InboundMail, parsed: ParsedMail, ticket: Ticket) -> Decision:
+    if not _is_customer(parsed, ticket):
+        return held("sender_mismatch", ticket=ticket)
+    if ticket.status == TicketStatus.CLOSED:
+        return _follow_up(row, parsed, ticket)
+    flood = _recent(parsed.sender, ticket=ticket, outcome=InboundOutcome.REPLY)
+    if flood >= conf.get("INBOUND_FLOOD_MAX"):
+        return _capped(row, parsed, ticket)
+    new, notes = build_message(row, parsed, MessageKind.CUSTOMER, ticket.customer)
+    message = tickets.add_message(ticket, new)
+    return Decision(
+        InboundState.DONE, InboundOutcome.REPLY, "", ticket, message, notes=notes
+    )
+
+
+def _capped(row: InboundMail, parsed: ParsedMail, ticket: Ticket) -> Decision:
+    """An answering machine without headers: keep its mail as automatic (no
+    reopening, no notifications) and leave staff one note per window."""
+    new, notes = build_message(row, parsed, MessageKind.AUTO, ticket.customer)
+    message = tickets.add_message(ticket, new)
+    window = conf.get("INBOUND_FLOOD_WINDOW")
+    bucket = int(timezone.now().timestamp() // max(window.total_seconds(), 1))
+    digest = hashlib.sha256(parsed.sender.encode()).hexdigest()[:16]
+    with translation.override(settings.LANGUAGE_CODE):
+        body = gettext(
+            "Many mails from %(sender)s arrived within a few minutes; further "
+            "ones are kept as automatic replies and notify nobody."
+        ) % {"sender": parsed.sender}
+    tickets.add_message(
+        ticket,
+        tickets.NewMessage(
+            body=body,
+            kind=MessageKind.NOTE,
+            channel=Channel.SYSTEM,
+            idempotency_key=f"flood-{ticket.pk}-{digest}-{bucket}",
+        ),
+    )
+    return ignored("flood_capped", ticket=ticket, message=message, notes=notes)
+
+
+def _follow_up(row: InboundMail, parsed: ParsedMail, old: Ticket) -> Decision:
+    """A reply after the final close opens a new ticket linking the old one."""
+    profile = customers.find_profile(parsed.sender)
+    language = old.language or (profile.language if profile else "")
+    new, notes = build_message(row, parsed, MessageKind.CUSTOMER, old.customer)
+    title = content.ticket_title(parsed.subject, [old.reference]) or old.subject
+    ticket = tickets.open_ticket(
+        customer=old.customer,
+        subject=title,
+        first=new,
+        language=language,
+        follows=old,
+    )
+    return Decision(
+        InboundState.DONE,
+        InboundOutcome.NEW_TICKET,
+        "follows_closed",
+        ticket,
+        ticket.messages.order_by("pk").first(),
+        notes=notes,
+    )
+
+
+def _new_ticket(row: InboundMail, parsed: ParsedMail) -> Decision:
+    profile = customers.find_profile(parsed.sender)
+    if profile is None:
+        return held("unknown_sender")
+    if not profile.is_confirmed or not profile.user.is_active:
+        return held("unconfirmed_sender")
+    flood = _recent(parsed.sender, outcome=InboundOutcome.NEW_TICKET)
+    if flood >= conf.get("INBOUND_FLOOD_MAX"):
+        return held("flood")
+    return open_from_mail(row, parsed, profile.user, profile.language)
+
+
+def open_from_mail(row: InboundMail, parsed: ParsedMail, user, language: str):
+    new, notes = build_message(row, parsed, MessageKind.CUSTOMER, user)
+    references = threading.subject_references(parsed.subject)
+    title = content.ticket_title(parsed.subject, references)
+    if not title:
+        with translation.override(language or settings.LANGUAGE_CODE):
+            title = gettext("(no subject)")
+    ticket = tickets.open_ticket(
+        customer=user, subject=title, first=new, language=language
+    )
+    return Decision(
+        InboundState.DONE,
+        InboundOutcome.NEW_TICKET,
+        "",
+        ticket,
+        ticket.messages.order_by("pk").first(),
+        notes=notes,
+    )
+
+
+def build_message(row: InboundMail, parsed: ParsedMail, kind: str, author):
+    """The ticket message of a mail and the notes on parts that were dropped."""
+    attachments, notes = checked_attachments(parsed)
+    new = tickets.NewMessage(
+        body=content.visible_text(parsed.text),
+        kind=kind,
+        channel=Channel.EMAIL,
+        author=author,
+        html=parsed.html,
+        message_id=parsed.message_id or None,
+        idempotency_key=f"inbound-{row.pk}",
+        attachments=attachments,
+    )
+    return new, notes
+
+
+def checked_attachments(parsed: ParsedMail) -> tuple[list, list[str]]:
+    """Each part checked on its own: a refused part is dropped (and noted),
+    the others are kept."""
+    kept, notes = [], []
+    limit = conf.get("ATTACHMENT_MAX_COUNT")
+    for part in parsed.parts:
+        upload = uploads.from_bytes(part.name, part.data, part.content_id)
+        if len(kept) >= limit:
+            notes.append(f"dropped {upload.name}: more than {limit} attachments")
+            continue
+        try:
+            kept += uploads.validate([upload])
+        except ValidationError as exc:
+            notes.append(f"dropped {upload.name}: {' '.join(exc.messages)}")
+    return kept, notes
+
+
+# --- staff actions on held mail -------------------------------------------
+
+
+class HeldMailError(ValueError):
+    """The action cannot be applied to this mail (shown to staff)."""
+
+
+def _lock_held(pk: int) -> InboundMail | None:
+    row = InboundMail.objects.select_for_update().get(pk=pk)
+    return row if row.state == InboundState.HELD else None
+
+
+def _parsed(row: InboundMail) -> ParsedMail:
+    from ..mail import parsing
+
+    try:
+        return parsing.parse(row.read_raw())
+    except Exception as exc:  # noqa: BLE001 - malformed mail cannot be accepted
+        raise HeldMailError(gettext("This mail cannot be read: %s") % exc) from exc
+
+
+def _finish(row: InboundMail, decision: Decision, by) -> InboundMail:
+    from ..mail.inbound import save_decision
+
+    save_decision(row, decision)
+    logger.info("Held mail %s: %s by %s", row.pk, decision.outcome, by)
+    return row
+
+
+@transaction.atomic
+def accept_as_reply(pk: int, ticket: Ticket, *, by) -> InboundMail:
+    """Add a held mail to ``ticket`` as a customer message (idempotent)."""
+    row = _lock_held(pk)
+    if row is None:
+        return InboundMail.objects.get(pk=pk)
+    parsed = _parsed(row)
+    profile = customers.find_profile(parsed.sender) if parsed.sender else None
+    author = profile.user if profile else None
+    new, notes = build_message(row, parsed, MessageKind.CUSTOMER, author)
+    try:
+        message = tickets.add_message(ticket, new)
+    except tickets.TicketClosedError as exc:
+        raise HeldMailError(gettext("The ticket is closed.")) from exc
+    decision = Decision(
+        InboundState.DONE, InboundOutcome.REPLY, "accepted", ticket, message
+    )
+    decision.notes = notes
+    return _finish(row, decision, by)
+
+
+@transaction.atomic
+def accept_as_new_ticket(pk: int, *, by) -> InboundMail:
+    """Open a ticket for the sender, creating (unconfirmed) their account if
+    needed; its confirmation mail carries the activation link."""
+    row = _lock_held(pk)
+    if row is None:
+        return InboundMail.objects.get(pk=pk)
+    parsed = _parsed(row)
+    if not parsed.sender:
+        raise HeldMailError(gettext("The sender address is not usable."))
+    try:
+        user, _created = customers.get_or_create_customer(parsed.sender)
+    except customers.InvalidAddressError as exc:
+        raise HeldMailError(gettext("The sender address is not usable.")) from exc
+    profile = customers.profile_of(user)
+    decision = open_from_mail(row, parsed, user, profile.language)
+    decision.reason = "accepted"
+    return _finish(row, decision, by)
+
+
+@transaction.atomic
+def discard(pk: int, *, by) -> InboundMail:
+    row = _lock_held(pk)
+    if row is None:
+        return InboundMail.objects.get(pk=pk)
+    decision = Decision(InboundState.DISCARDED, row.outcome, row.reason, row.ticket)
+    return _finish(row, decision, by)
+
+
+def reprocess(pk: int, *, by) -> InboundMail:
+    """Run a held mail through the pipeline again (after a fix, or once the
+    sender confirmed their account)."""
+    from ..mail.inbound import process
+
+    with transaction.atomic():
+        updated = InboundMail.objects.filter(pk=pk, state=InboundState.HELD).update(
+            state=InboundState.PENDING, updated_at=timezone.now()
+        )
+    if updated:
+        logger.info("Held mail %s queued again by %s", pk, by)
+        process(pk)
+    return InboundMail.objects.get(pk=pk)

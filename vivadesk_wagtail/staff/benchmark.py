@@ -1,0 +1,131 @@
+"""Admin benchmark: the ticket listing and the ticket screen, in-process.
+
+Seeds a throw-away data set inside one transaction that is rolled back at the
+end (bulk inserts: measurement scaffolding, not a writer of ticket state),
+renders the admin pages through Django's test client as a superuser and
+prints median times and query counts. Meant to be wrapped by a management
+command::
+
+    from vivadesk_wagtail.staff import benchmark
+    benchmark.run(self.stdout, total=10_000)
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from ..models import CustomerProfile, MessageKind, Ticket, TicketMessage, TicketStatus
+
+NUMBER_OFFSET = 8_000_000_000_000
+STATUSES = list(TicketStatus.values)
+LIST_URL = "wagtailsnippets_vivadesk_wagtail_ticket:list"
+SCREEN_URL = "wagtailsnippets_vivadesk_wagtail_ticket:inspect"
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _user(label: str, **extra):
+    tag = uuid.uuid4().hex[:8]
+    return get_user_model().objects.create(
+        username=f"bench-{label}-{tag}",
+        email=f"bench-{label}-{tag}@example.invalid",
+        first_name="Bench",
+        last_name=label,
+        **extra,
+    )
+
+
+def _seed(total: int, agent) -> Ticket:
+    customers = [_user(f"c{i}") for i in range(50)]
+    CustomerProfile.objects.bulk_create(
+        [CustomerProfile(user=c, email=c.email, language="de") for c in customers]
+    )
+    now = timezone.now()
+    rows = [
+        Ticket(
+            number=NUMBER_OFFSET + i,
+            reference=f"BENCH-{i}",
+            subject=f"Benchmark-Anfrage {i}",
+            customer=customers[i % len(customers)],
+            status=STATUSES[i % len(STATUSES)],
+            assignee=agent if i % 3 == 0 else None,
+            customer_activity_at=now,
+            language="de",
+        )
+        for i in range(total)
+    ]
+    created = Ticket.objects.bulk_create(rows, batch_size=500)
+    thread = created[0]
+    kinds = [MessageKind.CUSTOMER, MessageKind.STAFF, MessageKind.NOTE]
+    TicketMessage.objects.bulk_create(
+        [
+            TicketMessage(
+                ticket=thread,
+                kind=kinds[i % 3],
+                body=f"Nachricht {i}",
+                html="<p>Hallo</p>" if i % 5 == 0 else "",
+            )
+            for i in range(50)
+        ]
+    )
+    return thread
+
+
+def _measure(client: Client, path: str, runs: int) -> tuple[float, int]:
+    for _warm in range(3):
+        client.get(path)
+    executed = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    times = []
+    for _run in range(runs):
+        began = time.perf_counter()
+        client.get(path)
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times), len(executed)
+
+
+def run(stdout, *, total: int = 10_000, runs: int = 30) -> None:
+    """Seed, measure, print, roll back."""
+    try:
+        with transaction.atomic():
+            _seed_and_measure(stdout, total, runs)
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+def _seed_and_measure(stdout, total: int, runs: int) -> None:
+    agent = _user("agent", is_superuser=True, is_staff=True)
+    thread = _seed(total, agent)
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(agent)
+    stdout.write(f"tickets in database: {Ticket.objects.count()}\n")
+    pages = [
+        ("Ticket listing (default, page of 50)", reverse(LIST_URL)),
+        (
+            "Ticket listing, all, by number",
+            reverse(LIST_URL) + "?show=all&ordering=-number",
+        ),
+        ("Ticket listing, mine", reverse(LIST_URL) + "?assignee=me"),
+        ("Ticket screen, 50 messages", reverse(SCREEN_URL, args=[thread.pk])),
+    ]
+    for label, path in pages:
+        median, queries = _measure(client, path, runs)
+        stdout.write(f"{label}: median {median:6.2f} ms, {queries} queries\n")

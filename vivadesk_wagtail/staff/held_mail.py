@@ -1,0 +1,174 @@
+"""Held mail in the Wagtail admin: review and decide (agents only).
+
+A snippet viewset on :class:`InboundMail` listing held mail (sender, subject,
+reason, when) whose inspect view is the review screen: the visible text
+(plain text, escaped), the reason and details, and four POST actions applied
+through ``services.inbound`` — accept as reply, accept as new ticket,
+discard, reprocess. Each is idempotent: a second POST of the same action
+finds the mail no longer held and changes nothing. Rows are never edited or
+deleted through generic views: ``wagtail_hooks`` registers
+``ServiceWrittenPolicy`` for the model.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail.admin import messages
+from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.snippets.views import snippets as snippet_views
+from wagtail.snippets.views.chooser import SnippetChooserViewSet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from ..models import InboundMail, InboundState, Ticket
+from ..permissions import agents_only, is_agent
+from ..services import inbound as service
+
+#: Reasons as staff read them.
+REASONS = {
+    "unknown_sender": gettext_lazy("Unknown sender"),
+    "unconfirmed_sender": gettext_lazy("Sender has not confirmed the account"),
+    "sender_mismatch": gettext_lazy("Sender is not the ticket's customer"),
+    "ambiguous_from": gettext_lazy("Ambiguous sender address"),
+    "malformed_from": gettext_lazy("Malformed sender address"),
+    "missing_from": gettext_lazy("No sender address"),
+    "dmarc_fail": gettext_lazy("Failed DMARC at our mail server"),
+    "malformed_mime": gettext_lazy("Malformed mail structure"),
+    "flood": gettext_lazy("Too many new tickets from this sender"),
+    "error": gettext_lazy("Processing error"),
+}
+
+
+def reason_label(row: InboundMail) -> str:
+    return str(REASONS.get(row.reason, row.reason))
+
+
+class AcceptReplyForm(forms.Form):
+    ticket = forms.CharField(label=gettext_lazy("Ticket reference"), max_length=32)
+
+    def clean_ticket(self):
+        reference = self.cleaned_data["ticket"].strip().strip("[]")
+        ticket = Ticket.objects.filter(reference__iexact=reference).first()
+        if ticket is None:
+            raise forms.ValidationError(_("No ticket has this reference."))
+        return ticket
+
+
+class HeldMailScreenView(snippet_views.InspectView):
+    """The review screen of one mail, with its actions."""
+
+    any_permission_required = ["view"]
+    page_title = gettext_lazy("Held mail")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not is_agent(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            InboundMail.objects.select_related("ticket"), pk=self.pk
+        )
+
+    def get_fields(self):
+        return []
+
+    def get_context_data(self, reply_form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        row = self.object
+        initial = {"ticket": row.ticket.reference if row.ticket_id else ""}
+        context.update(
+            mail=row,
+            reason=reason_label(row),
+            is_held=row.state == InboundState.HELD,
+            reply_form=reply_form or AcceptReplyForm(initial=initial),
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        action = request.POST.get("action", "")
+        user = request.user
+        pk = self.object.pk
+        try:
+            if action == "accept_reply":
+                form = AcceptReplyForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(
+                        self.get_context_data(reply_form=form)
+                    )
+                service.accept_as_reply(pk, form.cleaned_data["ticket"], by=user)
+            elif action == "accept_new":
+                service.accept_as_new_ticket(pk, by=user)
+            elif action == "discard":
+                service.discard(pk, by=user)
+            elif action == "reprocess":
+                service.reprocess(pk, by=user)
+            else:
+                messages.error(request, _("Unknown action."))
+                return redirect(request.path)
+        except service.HeldMailError as exc:
+            messages.error(request, str(exc))
+            return redirect(request.path)
+        self.object.refresh_from_db()
+        messages.success(request, self._done_message())
+        return redirect(request.path)
+
+    def _done_message(self) -> str:
+        row = self.object
+        if row.state == InboundState.HELD:
+            return _("The mail is still held: %(reason)s") % {
+                "reason": reason_label(row)
+            }
+        if row.ticket_id:
+            return _("Done: %(state)s, ticket %(ticket)s.") % {
+                "state": row.get_state_display(),
+                "ticket": row.ticket.reference,
+            }
+        return _("Done: %(state)s.") % {"state": row.get_state_display()}
+
+
+class _AgentsOnlyChooserViewSet(SnippetChooserViewSet):
+    def get_urlpatterns(self):
+        return agents_only(super().get_urlpatterns())
+
+
+class HeldMailViewSet(SnippetViewSet):
+    """Register in the Help desk group: ``items = (…, HeldMailViewSet)``."""
+
+    model = InboundMail
+    icon = "warning"
+    menu_label = gettext_lazy("Held mail")
+    menu_name = "vivadesk_held_mail"
+    add_to_admin_menu = False
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    list_per_page = 50
+    chooser_viewset_class = _AgentsOnlyChooserViewSet
+    inspect_view_class = HeldMailScreenView
+    inspect_template_name = "vivadesk_wagtail/staff/held_mail.html"
+    list_display = [
+        Column("subject", label=gettext_lazy("Subject")),
+        Column(
+            "sender",
+            label=gettext_lazy("Sender"),
+            accessor=lambda row: row.sender or row.from_header[:120],
+        ),
+        Column("reason", label=gettext_lazy("Reason"), accessor=reason_label),
+        Column(
+            "ticket",
+            label=gettext_lazy("Ticket"),
+            accessor=lambda row: row.ticket.reference if row.ticket_id else "",
+        ),
+        DateColumn("received_at", label=gettext_lazy("Received"), sort_key="pk"),
+    ]
+    search_fields = ["subject", "sender", "from_header"]
+    search_backend_name = None
+
+    def get_queryset(self, request):
+        return InboundMail.objects.held().select_related("ticket")
+
+    def get_urlpatterns(self):
+        return agents_only(super().get_urlpatterns())

@@ -1,0 +1,84 @@
+"""The ticket listing: open tickets, oldest waiting first.
+
+Sorting is limited to the columns' ``sort_key`` values (Wagtail ignores any
+other ``?ordering=``). Search goes through Wagtail's search backend over the
+whole table, and the matches then meet the listing's filters and ordering
+as a primary-key condition, so filters on fields the search index does not
+know (dates, "waiting since") still apply.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Case, IntegerField, Value, When
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.search.backends import get_search_backend
+from wagtail.search.backends.base import FieldError
+from wagtail.snippets.views import snippets as snippet_views
+
+from ..models import OPEN_STATUSES, Ticket
+from .columns import FastCheckboxColumn, FastTitleColumn
+from .views import AgentRequiredMixin
+
+#: Most search matches a listing shows; refine the query to see others.
+MAX_SEARCH_RESULTS = 500
+
+
+class TicketIndexView(AgentRequiredMixin, snippet_views.IndexView):
+    default_ordering = "waiting_since"
+
+    @cached_property
+    def columns(self):
+        _bulk, *others = super().columns
+        bulk = FastCheckboxColumn("bulk_actions", obj_type="snippet")
+        title = FastTitleColumn(
+            "reference",
+            label=_("Reference"),
+            sort_key="number",
+            get_url=self.get_inspect_url,
+        )
+        return [bulk, title, *others]
+
+    def filter_queryset(self, queryset):
+        if self.filters and not self.filters.is_valid():
+            # A stale or forged filter value: fall back to the default view.
+            return queryset.filter(status__in=OPEN_STATUSES)
+        return super().filter_queryset(queryset)
+
+    def order_queryset(self, queryset):
+        queryset = super().order_queryset(queryset)
+        ordering = list(queryset.query.order_by)
+        if ordering and "pk" not in ordering and "-pk" not in ordering:
+            queryset = queryset.order_by(*ordering, "pk")
+        return queryset
+
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return queryset
+        pks = self.matching_pks()
+        queryset = queryset.filter(pk__in=pks)
+        if self.is_explicitly_ordered or not pks:
+            return queryset
+        rank = Case(
+            *(When(pk=pk, then=Value(i)) for i, pk in enumerate(pks)),
+            output_field=IntegerField(),
+        )
+        return queryset.order_by(rank, "pk")
+
+    def matching_pks(self) -> list:
+        """Primary keys of the best matches: whole words over every indexed
+        field (reference, subject, customer, messages), then partial words of
+        the subject (autocomplete)."""
+        backend = get_search_backend(self.search_backend_name)
+        base = Ticket.objects.all()
+        pks: list = []
+        seen: set = set()
+        for method in (backend.search, backend.autocomplete):
+            try:
+                results = method(self.search_query, base)
+                found = [obj.pk for obj in results[:MAX_SEARCH_RESULTS]]
+            except FieldError:
+                continue
+            pks.extend(pk for pk in found if pk not in seen)
+            seen.update(found)
+        return pks[:MAX_SEARCH_RESULTS]
