@@ -12,26 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.forms.forms import BaseForm, FormBuilder
 
 from .. import conf
+from ..fields import AttachmentsField
 
 CORE_FIELDS = ("name", "email", "subject", "message", "attachments")
 TRAP_FIELDS = ("website", "shown", "idempotency_key")
 SHOWN_SALT = "vivadesk_wagtail.contact.shown"
 #: Longest message accepted from the form (characters).
 MESSAGE_MAX_LENGTH = 20_000
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
 
 
 class ContactCoreForm(BaseForm):
@@ -51,7 +38,7 @@ class ContactCoreForm(BaseForm):
         max_length=MESSAGE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 8}),
     )
-    attachments = MultipleFileField(label=_("Attachments"), required=False)
+    attachments = AttachmentsField(label=_("Attachments"))
     #: Honeypot: hidden from people by CSS and ``aria-hidden``; bots fill it.
     website = forms.CharField(
         label=_("Leave this field empty"),

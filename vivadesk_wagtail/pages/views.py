@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 import secrets
 
-from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils import translation
 
 from .. import conf, ratelimits
 from ..accounts.views import rate_limited
-from ..services import customers, intake, uploads
+from ..services import customers, intake
 
 logger = logging.getLogger(__name__)
 
@@ -33,16 +32,11 @@ def serve_contact_page(page, request, *args, **kwargs):
         logger.info("Contact form on page %s: automated submission dropped", page.pk)
         fake = f"{conf.get('TICKET_PREFIX')}-{secrets.randbelow(10**6)}"
         return _landing(page, request, fake)
-    try:
-        files = uploads.validate(form.cleaned_data.get("attachments") or [])
-    except ValidationError as exc:
-        form.add_error("attachments", exc)
-        return _show(page, request, form)
-    ticket = intake.submit(_submission(page, request, form, files))
+    ticket = intake.submit(_submission(page, request, form))
     return _landing(page, request, ticket.reference)
 
 
-def _submission(page, request, form, files) -> intake.Submission:
+def _submission(page, request, form) -> intake.Submission:
     data = form.cleaned_data
     return intake.Submission(
         name=data["name"],
@@ -52,7 +46,7 @@ def _submission(page, request, form, files) -> intake.Submission:
         language=page.locale.language_code or translation.get_language(),
         category=page.category,
         form_data=form.extra_data(page.get_form_fields()),
-        attachments=files,
+        attachments=data.get("attachments") or [],
         idempotency_key=data.get("idempotency_key") or None,
         acknowledge=_may_acknowledge(request, data["email"]),
     )

@@ -1,7 +1,7 @@
 """Forms of the customer portal.
 
-Uploads are checked by ``services.uploads.validate`` inside ``clean()``: a
-refused file makes the whole form invalid before anything is written, so no
+Uploads are checked by ``fields.AttachmentsField`` while the form is cleaned:
+a refused file makes the whole form invalid before anything is written, so no
 half-saved rows or files are left behind.
 """
 
@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from ..services import uploads
+from ..fields import AttachmentsField
 
 #: What a client-generated idempotency key may look like.
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -33,25 +33,6 @@ def scoped_key(user, raw: str) -> str:
     return hashlib.sha256(f"portal:{user.pk}:{raw}".encode()).hexdigest()
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one ``<input type="file" multiple>``."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
-
-
 class UploadFormMixin(forms.Form):
     """A message text, attachments and the hidden idempotency key."""
 
@@ -61,7 +42,7 @@ class UploadFormMixin(forms.Form):
         max_length=50_000,
         required=False,
     )
-    attachments = MultipleFileField(
+    attachments = AttachmentsField(
         label=_("Attachments"),
         help_text=_("Optional. PDF, images, office documents or plain text."),
     )
@@ -72,13 +53,6 @@ class UploadFormMixin(forms.Form):
         if not KEY_RE.match(key):
             raise ValidationError(_("The form has expired. Please send it again."))
         return key
-
-    def clean_attachments(self) -> list:
-        files = self.cleaned_data.get("attachments") or []
-        try:
-            return uploads.validate(files)
-        except ValidationError as exc:
-            raise ValidationError(exc.messages) from exc
 
     def clean_body(self) -> str:
         return self.cleaned_data["body"].strip()

@@ -15,9 +15,10 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ..fields import AttachmentsField
 from ..models import Category, Channel, MessageKind, TicketStatus
 from ..permissions import agents
-from ..services import tickets, uploads
+from ..services import tickets
 
 #: Statuses a reply can set in the same step ("reply and …").
 REPLY_THEN = (
@@ -30,24 +31,6 @@ REPLY_THEN = (
 def new_idempotency_key() -> str:
     """A fresh key for one rendering of a reply or note form."""
     return uuid.uuid4().hex
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Any number of files; cleaned into a list of checked ``uploads.Upload``."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data]
-        files = [super(MultipleFileField, self).clean(f, initial) for f in files if f]
-        return uploads.validate(files)
 
 
 class TicketForm(forms.Form):
@@ -70,7 +53,7 @@ class MessageForm(TicketForm):
     kind = MessageKind.STAFF
 
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
-    attachments = MultipleFileField(label=_("Attachments"))
+    attachments = AttachmentsField(label=_("Attachments"))
     idempotency_key = forms.CharField(
         widget=forms.HiddenInput,
         validators=[RegexValidator(r"^[0-9a-f]{32}$")],
