@@ -39,6 +39,10 @@ run: setup
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+## bench: benchmark figures (form POST, portal, staff admin) on the dev database
+bench: setup
+	$(MANAGE) vivadesk_bench
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

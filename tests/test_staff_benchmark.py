@@ -4,8 +4,8 @@ import io
 
 import pytest
 
+from vivadesk_wagtail.benchmarks import staff as benchmark
 from vivadesk_wagtail.models import Ticket
-from vivadesk_wagtail.staff import benchmark
 
 
 @pytest.mark.django_db

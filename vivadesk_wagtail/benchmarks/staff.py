@@ -6,23 +6,22 @@ renders the admin pages through Django's test client as a superuser and
 prints median times and query counts. Meant to be wrapped by a management
 command::
 
-    from vivadesk_wagtail.staff import benchmark
+    from vivadesk_wagtail.benchmarks import staff as benchmark
     benchmark.run(self.stdout, total=10_000)
 """
 
 from __future__ import annotations
 
-import statistics
-import time
 import uuid
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from ..models import CustomerProfile, MessageKind, Ticket, TicketMessage, TicketStatus
+from . import measure
 
 NUMBER_OFFSET = 8_000_000_000_000
 STATUSES = list(TicketStatus.values)
@@ -81,26 +80,6 @@ def _seed(total: int, agent) -> Ticket:
     return thread
 
 
-def _measure(client: Client, path: str, runs: int) -> tuple[float, int]:
-    for _warm in range(3):
-        client.get(path)
-    executed = []
-
-    def count(execute, sql, params, many, context):
-        executed.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        response = client.get(path)
-    assert response.status_code == 200, (path, response.status_code)
-    times = []
-    for _run in range(runs):
-        began = time.perf_counter()
-        client.get(path)
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times), len(executed)
-
-
 def run(stdout, *, total: int = 10_000, runs: int = 30) -> None:
     """Seed, measure, print, roll back."""
     try:
@@ -127,5 +106,5 @@ def _seed_and_measure(stdout, total: int, runs: int) -> None:
         ("Ticket screen, 50 messages", reverse(SCREEN_URL, args=[thread.pk])),
     ]
     for label, path in pages:
-        median, queries = _measure(client, path, runs)
+        median, queries = measure(client, path, runs)
         stdout.write(f"{label}: median {median:6.2f} ms, {queries} queries\n")

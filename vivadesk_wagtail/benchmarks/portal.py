@@ -5,19 +5,17 @@ end (bulk inserts: this is measurement scaffolding, not a writer of ticket
 state), renders the pages through Django's test client and reports median
 times and query counts. Meant to be wrapped by a management command::
 
-    from vivadesk_wagtail.portal import benchmark
+    from vivadesk_wagtail.benchmarks import portal as benchmark
     benchmark.run(self.stdout, total=10_000)
 """
 
 from __future__ import annotations
 
-import statistics
-import time
 import uuid
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -30,6 +28,7 @@ from ..models import (
     TicketMessage,
     TicketStatus,
 )
+from . import measure
 
 NUMBER_OFFSET = 9_000_000_000_000
 STATUSES = list(TicketStatus.values)
@@ -95,26 +94,6 @@ def _long_thread(user, start: int, messages: int = 50, files: int = 10) -> Ticke
     return ticket
 
 
-def _measure(client: Client, path: str, runs: int) -> tuple[float, int]:
-    for _warm in range(3):
-        client.get(path)
-    executed = []
-
-    def count(execute, sql, params, many, context):
-        executed.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        response = client.get(path)
-    assert response.status_code == 200, (path, response.status_code)
-    times = []
-    for _run in range(runs):
-        began = time.perf_counter()
-        client.get(path)
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times), len(executed)
-
-
 def run(stdout, *, total: int = 10_000, per_customer=(10, 100, 1000), runs=30):
     """Seed, measure, print, roll back."""
     files = []
@@ -151,13 +130,13 @@ def _seed_and_measure(stdout, total, per_customer, runs, files) -> None:
         ticket_path = reverse("vivadesk_wagtail:ticket", args=[ticket.reference])
     for count, user in measured.items():
         client.force_login(user)
-        median, queries = _measure(client, list_path, runs)
+        median, queries = measure(client, list_path, runs)
         stdout.write(
             f"My requests, {count:>5} tickets: median {median:6.2f} ms, "
             f"{queries} queries\n"
         )
     client.force_login(thread_user)
-    median, queries = _measure(client, ticket_path, runs)
+    median, queries = measure(client, ticket_path, runs)
     stdout.write(
         f"Ticket page, 50 messages / 10 attachments: median {median:6.2f} ms, "
         f"{queries} queries\n"
