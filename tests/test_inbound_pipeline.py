@@ -155,6 +155,28 @@ def test_new_mail_from_unconfirmed_customer_is_held():
     assert Ticket.objects.count() == 0
 
 
+def test_unconfirmed_sender_gets_one_activation_link_per_day():
+    factories.customer("neu@example.com", confirmed=False)
+    for n in range(3):
+        result = ingest(emails.build(sender="neu@example.com", subject=f"Frage {n}"))
+        assert result.outcome == "held"
+    (reminder,) = [m for m in mail.outbox if m.to == ["neu@example.com"]]
+    assert "/helpdesk/activate/" in reminder.body
+    assert "Frage" not in reminder.subject + reminder.body
+    assert OutboundEmail.objects.filter(event="activation").count() == 1
+
+
+def test_unknown_and_automated_senders_get_no_activation_link():
+    factories.customer("neu@example.com", confirmed=False)
+    ingest(emails.build(sender="fremd@example.org"))
+    ingest(
+        emails.build(
+            sender="neu@example.com", headers={"Auto-Submitted": "auto-replied"}
+        )
+    )
+    assert OutboundEmail.objects.filter(event="activation").count() == 0
+
+
 def test_unconfirmed_owner_may_answer_their_own_ticket():
     user = factories.customer("neu@example.com", confirmed=False)
     ticket = factories.ticket(user)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,8 +25,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from .. import conf
+from ..mail import account_notifications, content, threading
 from ..mail import classify as classifier
-from ..mail import content, threading
 from ..mail.parsing import ParsedMail
 from ..models import (
     Channel,
@@ -33,6 +34,7 @@ from ..models import (
     InboundOutcome,
     InboundState,
     MessageKind,
+    OutboundEmail,
     Ticket,
     TicketStatus,
 )
@@ -198,11 +200,28 @@ def _new_ticket(row: InboundMail, parsed: ParsedMail) -> Decision:
     if profile is None:
         return held("unknown_sender")
     if not profile.is_confirmed or not profile.user.is_active:
+        _remind_unconfirmed(profile)
         return held("unconfirmed_sender")
     flood = _recent(parsed.sender, outcome=InboundOutcome.NEW_TICKET)
     if flood >= conf.get("INBOUND_FLOOD_MAX"):
         return held("flood")
     return open_from_mail(row, parsed, profile.user, profile.language)
+
+
+#: At most one fresh activation link per unconfirmed sender in this time.
+ACTIVATION_REMINDER_EVERY = timedelta(days=1)
+
+
+def _remind_unconfirmed(profile) -> None:
+    """A known but unconfirmed sender gets a fresh activation link (their mail
+    stays held) — at most one per day, counted in the outbox, so it holds
+    across processes and restarts. Automated mail never gets here."""
+    since = timezone.now() - ACTIVATION_REMINDER_EVERY
+    recent = OutboundEmail.objects.filter(
+        event="activation", recipient__iexact=profile.email, created_at__gte=since
+    )
+    if not recent.exists():
+        account_notifications.queue("activation", profile.user)
 
 
 def open_from_mail(row: InboundMail, parsed: ParsedMail, user, language: str):

@@ -9,22 +9,31 @@ from wagtail.models import Page, Site
 register = template.Library()
 
 
+def _home(request):
+    """The site's home page in the current language, looked up once per
+    request (the header asks for it twice)."""
+    if request is None:
+        return None
+    language = translation.get_language()
+    cached = getattr(request, "_site_home", None)
+    if cached is None or cached[0] != language:
+        site = Site.find_for_request(request)
+        cached = (language, site.root_page.localized if site else None)
+        request._site_home = cached
+    return cached[1]
+
+
 @register.simple_tag(takes_context=True)
 def site_navigation(context):
     """The live, in-menu children of the home page in the current language."""
-    request = context.get("request")
-    site = Site.find_for_request(request) if request else None
-    if site is None:
-        return []
-    root = site.root_page.localized
-    return root.get_children().live().in_menu().specific()
+    home = _home(context.get("request"))
+    return home.get_children().live().in_menu() if home else []
 
 
 @register.simple_tag(takes_context=True)
 def home_url(context):
-    request = context.get("request")
-    site = Site.find_for_request(request) if request else None
-    return site.root_page.localized.url if site else "/"
+    home = _home(context.get("request"))
+    return home.url if home else "/"
 
 
 @register.simple_tag(takes_context=True)
