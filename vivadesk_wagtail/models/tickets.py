@@ -9,6 +9,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from wagtail.search import index
@@ -164,7 +166,16 @@ class Ticket(index.Indexed, models.Model):
         ordering = ["-created_at"]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
-        indexes = [models.Index(fields=["customer", "status", "updated_at"])]
+        indexes = [
+            models.Index(fields=["customer", "status", "updated_at"]),
+            # The agents' default listing: open tickets, oldest waiting first.
+            models.Index(
+                Coalesce("customer_activity_at", "created_at"),
+                F("id"),
+                name="vivadesk_ticket_waiting_idx",
+                condition=Q(status__in=["new", "open", "waiting"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"[{self.reference}] {self.subject}"
