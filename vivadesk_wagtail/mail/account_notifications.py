@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import translation
 
-from .. import conf
+from ..languages import first_offered
 from ..models import OutboundEmail
 from ..services import customers
 from ..tasks import enqueue
@@ -17,17 +17,9 @@ ACCOUNT_EVENTS = ("activation", "password_reset")
 
 def language_of(user) -> str:
     profile = customers.profile_of(user)
-    for candidate in (
-        profile.language,
-        translation.get_language(),
-        settings.LANGUAGE_CODE,
-    ):
-        if candidate:
-            try:
-                return translation.get_supported_language_variant(candidate)
-            except LookupError:
-                continue
-    return conf.get("FALLBACK_LANGUAGE")
+    return first_offered(
+        profile.language, translation.get_language(), settings.LANGUAGE_CODE
+    )
 
 
 def queue(event: str, user, language: str | None = None) -> OutboundEmail | None:

@@ -16,6 +16,7 @@ functions.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import traceback
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from wagtail.signal_handlers import disable_reference_index_auto_update
 
 from .. import conf
 from ..models import InboundMail, InboundOutcome, InboundState
@@ -95,7 +97,7 @@ def record(
     )
     row.raw.save("mail.eml", ContentFile(raw), save=False)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _no_references_yet(row):
             row.save()
             if queue:
                 enqueue(PROCESS_TASK, row.pk)
@@ -106,6 +108,15 @@ def record(
         row.raw.delete(save=False)
         raise
     return row, True
+
+
+def _no_references_yet(row: InboundMail):
+    """A new row without a mailbox refers to nothing yet, so Wagtail's
+    reference index has nothing to record for it (``save_decision`` indexes
+    the ticket, message and outbox row it gets); skip its two queries."""
+    if row.mailbox_id is None:
+        return disable_reference_index_auto_update()
+    return contextlib.nullcontext()
 
 
 def raw_of_mailbox_message(message) -> bytes:

@@ -13,9 +13,9 @@ import re
 import uuid
 
 from django.conf import settings
-from django.utils import translation
 
 from .. import conf
+from ..languages import first_offered
 from ..models import (
     CustomerProfile,
     MessageKind,
@@ -46,95 +46,117 @@ def queue(event: str, ticket: Ticket, **kwargs) -> list[OutboundEmail]:
         "message_added": _message_added,
         "status_changed": _status_changed,
     }[event]
-    return [row for row in handler(ticket, **kwargs) if row is not None]
+    profiles = _Profiles(ticket)
+    return [row for row in handler(ticket, profiles, **kwargs) if row is not None]
 
 
-def _ticket_created(ticket: Ticket, message: TicketMessage, acknowledge: bool = True):
+class _Profiles:
+    """The customer's profile, read at most once for all mails of an event."""
+
+    def __init__(self, ticket: Ticket):
+        self.ticket = ticket
+        self._rows: list[CustomerProfile] | None = None
+        self._theirs: set | None = None
+
+    @property
+    def rows(self) -> list[CustomerProfile]:
+        if self._rows is None:
+            self._rows = list(
+                CustomerProfile.objects.filter(user_id=self.ticket.customer_id)
+            )
+        return self._rows
+
+    def first(self) -> CustomerProfile | None:
+        return self.rows[0] if self.rows else None
+
+    def customer_ids(self, latest: int) -> set:
+        """``thread_ids``' part from the customer's mails: the same for every
+        recipient, and unchanged by the outbox rows written meanwhile."""
+        if self._theirs is None:
+            self._theirs = _id_rows(
+                TicketMessage.objects.filter(
+                    ticket=self.ticket, message_id__isnull=False
+                ),
+                latest,
+            )
+        return self._theirs
+
+
+def _ticket_created(
+    ticket: Ticket, profiles, message: TicketMessage, acknowledge: bool = True
+):
     if acknowledge:
-        yield _to_customer(ticket, "ticket_created", message=message.pk)
+        yield _to_customer(ticket, profiles, "ticket_created", message=message.pk)
     if message.author_id != ticket.assignee_id or ticket.assignee_id is None:
-        yield _to_staff(ticket, "staff_new_ticket", message=message.pk)
+        yield _to_staff(ticket, profiles, "staff_new_ticket", message=message.pk)
 
 
-def _message_added(ticket: Ticket, message: TicketMessage):
+def _message_added(ticket: Ticket, profiles, message: TicketMessage):
     if message.kind == MessageKind.STAFF:
-        yield _to_customer(ticket, "staff_reply", message=message.pk)
+        yield _to_customer(ticket, profiles, "staff_reply", message=message.pk)
     elif message.kind == MessageKind.CUSTOMER:
-        yield _to_staff(ticket, "customer_replied", message=message.pk)
+        yield _to_staff(ticket, profiles, "customer_replied", message=message.pk)
     elif message.kind == MessageKind.NOTE and message.author_id is not None:
         # Notes go to the assignee only, and never back to who wrote them.
         if ticket.assignee_id and ticket.assignee_id != message.author_id:
-            yield _to_user(ticket, ticket.assignee, "staff_note", message=message.pk)
+            yield _to_user(
+                ticket, profiles, ticket.assignee, "staff_note", message=message.pk
+            )
 
 
-def _status_changed(ticket: Ticket, old: str, new: str):
+def _status_changed(ticket: Ticket, profiles, old: str, new: str):
     event = STATUS_EVENTS.get(new)
     if event:
-        yield _to_customer(ticket, event, old=old, new=new)
+        yield _to_customer(ticket, profiles, event, old=old, new=new)
 
 
 def customer_language(ticket: Ticket, profile: CustomerProfile | None) -> str:
     """Ticket language, else the customer's preference, else the fallback."""
-    for candidate in (ticket.language, profile.language if profile else ""):
-        if candidate:
-            try:
-                return translation.get_supported_language_variant(candidate)
-            except LookupError:
-                continue
-    return conf.get("FALLBACK_LANGUAGE")
+    return first_offered(ticket.language, profile.language if profile else "")
 
 
-def _supported(code: str) -> str:
-    try:
-        return translation.get_supported_language_variant(code)
-    except LookupError:
-        return conf.get("FALLBACK_LANGUAGE")
-
-
-def _to_customer(ticket: Ticket, event: str, **context):
-    profile = CustomerProfile.objects.filter(user_id=ticket.customer_id).first()
+def _to_customer(ticket: Ticket, profiles: _Profiles, event: str, **context):
+    profile = profiles.first()
     if profile is None or profile.mail_undeliverable:
         return None
     language = customer_language(ticket, profile)
-    return _write(ticket, event, profile.email, language, context)
+    return _write(ticket, profiles, event, profile.email, language, context)
 
 
-def _to_staff(ticket: Ticket, event: str, **context):
+def _to_staff(ticket: Ticket, profiles: _Profiles, event: str, **context):
     if ticket.assignee_id:
-        return _to_user(ticket, ticket.assignee, event, **context)
-    if _is_customer_address(ticket, conf.staff_notify_email()):
+        return _to_user(ticket, profiles, ticket.assignee, event, **context)
+    if _is_customer_address(ticket, profiles, conf.staff_notify_email()):
         return None
     return _write(
         ticket,
+        profiles,
         event,
         conf.staff_notify_email(),
-        _supported(settings.LANGUAGE_CODE),
+        first_offered(settings.LANGUAGE_CODE),
         context,
     )
 
 
-def _to_user(ticket: Ticket, user, event: str, **context):
+def _to_user(ticket: Ticket, profiles: _Profiles, user, event: str, **context):
     """A staff user, in their Wagtail admin language."""
-    if not user.email or _is_customer_address(ticket, user.email):
+    if not user.email or _is_customer_address(ticket, profiles, user.email):
         return None
     wagtail_profile = getattr(user, "wagtail_userprofile", None)
     preferred = (
         getattr(wagtail_profile, "preferred_language", "") or settings.LANGUAGE_CODE
     )
-    return _write(ticket, event, user.email, _supported(preferred), context)
+    return _write(
+        ticket, profiles, event, user.email, first_offered(preferred), context
+    )
 
 
-def _is_customer_address(ticket: Ticket, address: str) -> bool:
+def _is_customer_address(ticket: Ticket, profiles: _Profiles, address: str) -> bool:
     """Staff notices never go back to the ticket's own customer (a staff user
     who opened a ticket as a customer, a misconfigured staff address)."""
     address = address.strip().lower()
     customer_addresses = {(ticket.customer.email or "").lower()}
-    customer_addresses.update(
-        email.lower()
-        for email in CustomerProfile.objects.filter(
-            user_id=ticket.customer_id
-        ).values_list("email", flat=True)
-    )
+    customer_addresses.update(profile.email.lower() for profile in profiles.rows)
     return address in customer_addresses
 
 
@@ -143,7 +165,9 @@ def new_message_id(ticket: Ticket | None) -> str:
     return f"<{uuid.uuid4().hex}.{stem}@{conf.message_id_domain()}>"
 
 
-def thread_ids(ticket: Ticket, recipient: str | None = None) -> list[str]:
+def thread_ids(
+    ticket: Ticket, recipient: str | None = None, profiles: _Profiles | None = None
+) -> list[str]:
     """Message-IDs of the thread so far as ``recipient`` knows it, oldest
     first: the mails the customer sent us and the ones we sent to
     ``recipient`` about this ticket. The thread's root is kept when the list
@@ -152,14 +176,12 @@ def thread_ids(ticket: Ticket, recipient: str | None = None) -> list[str]:
     ours = OutboundEmail.objects.filter(ticket=ticket)
     if recipient is not None:
         ours = ours.filter(recipient__iexact=recipient)
-    theirs = TicketMessage.objects.filter(ticket=ticket, message_id__isnull=False)
-    known = set()
-    for rows in (ours, theirs):
-        fields = ("created_at", "pk", "message_id")
-        known.update(rows.order_by("created_at", "pk").values_list(*fields)[:1])
-        known.update(
-            rows.order_by("-created_at", "-pk").values_list(*fields)[:MAX_REFERENCES]
-        )
+    known = _id_rows(ours, MAX_REFERENCES)
+    if profiles is not None:
+        known |= profiles.customer_ids(MAX_REFERENCES)
+    else:
+        theirs = TicketMessage.objects.filter(ticket=ticket, message_id__isnull=False)
+        known |= _id_rows(theirs, MAX_REFERENCES)
     ids = []
     for _created, _pk, message_id in sorted(known):
         if _usable(message_id) and message_id not in ids:
@@ -169,12 +191,30 @@ def thread_ids(ticket: Ticket, recipient: str | None = None) -> list[str]:
     return ids
 
 
+def _id_rows(rows, latest: int) -> set:
+    """``(created_at, pk, message_id)`` of the first and the ``latest`` last
+    rows (the first is among the last when there are fewer)."""
+    fields = ("created_at", "pk", "message_id")
+    found = set(rows.order_by("-created_at", "-pk").values_list(*fields)[:latest])
+    if len(found) == latest:
+        # More rows than that: the root may be older than the latest ones.
+        found.update(rows.order_by("created_at", "pk").values_list(*fields)[:1])
+    return found
+
+
 def _usable(message_id: str) -> bool:
     return bool(_MESSAGE_ID.fullmatch(message_id or ""))
 
 
-def _write(ticket: Ticket, event: str, recipient: str, language: str, context: dict):
-    references = thread_ids(ticket, recipient)
+def _write(
+    ticket: Ticket,
+    profiles: _Profiles,
+    event: str,
+    recipient: str,
+    language: str,
+    context: dict,
+):
+    references = thread_ids(ticket, recipient, profiles)
     row = OutboundEmail.objects.create(
         event=event,
         ticket=ticket,

@@ -21,6 +21,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 from .. import conf
+from ..languages import first_offered
 from ..models import CustomerProfile, OutboundEmail, TicketMessage, TicketStatus
 from ..portal import links
 
@@ -133,18 +134,8 @@ def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
     return cleaned
 
 
-def mail_language(code: str) -> str:
-    """A language the site offers, else ``FALLBACK_LANGUAGE`` (never the
-    site's default by accident: Django falls back to ``LANGUAGE_CODE`` when
-    asked for a language it has no catalogue for)."""
-    try:
-        return translation.get_supported_language_variant(code or "")
-    except LookupError:
-        return conf.get("FALLBACK_LANGUAGE")
-
-
 def render(row: OutboundEmail) -> Rendered:
-    row.language = mail_language(row.language)  # for this rendering only
+    row.language = first_offered(row.language)  # for this rendering only
     with translation.override(row.language):
         context = context_for(row)
         subject = _render_plain(f"{TEMPLATE_DIR}/{row.event}_subject.txt", context)

@@ -50,18 +50,24 @@ def by_headers(parsed: ParsedMail) -> Ticket | None:
     ids = thread_ids(parsed)
     if not ids:
         return None
-    ours = dict(
-        OutboundEmail.objects.filter(
+    ours = {
+        row.message_id: row.ticket
+        for row in OutboundEmail.objects.filter(
             message_id__in=ids, ticket__isnull=False
-        ).values_list("message_id", "ticket_id")
-    )
+        ).select_related("ticket__customer")
+    }
+    if ids[0] in ours:
+        # The most specific id is one we sent: nothing can come before it.
+        return ours[ids[0]]
     theirs = dict(
         TicketMessage.objects.filter(message_id__in=ids).values_list(
             "message_id", "ticket_id"
         )
     )
     for message_id in ids:
-        ticket_id = ours.get(message_id) or theirs.get(message_id)
+        if message_id in ours:
+            return ours[message_id]
+        ticket_id = theirs.get(message_id)
         if ticket_id:
             return Ticket.objects.select_related("customer").get(pk=ticket_id)
     return None

@@ -190,8 +190,16 @@ def _follow_up(row: InboundMail, parsed: ParsedMail, old: Ticket) -> Decision:
         InboundOutcome.NEW_TICKET,
         "follows_closed",
         ticket,
-        ticket.messages.order_by("pk").first(),
+        _first_message(ticket),
         notes=notes,
+    )
+
+
+def _first_message(ticket: Ticket):
+    """The message a ticket was opened with (kept by ``open_ticket``; read
+    again only when the call found the ticket of an earlier one)."""
+    return getattr(ticket, "first_message", None) or (
+        ticket.messages.order_by("pk").first()
     )
 
 
@@ -239,7 +247,7 @@ def open_from_mail(row: InboundMail, parsed: ParsedMail, user, language: str):
         InboundOutcome.NEW_TICKET,
         "",
         ticket,
-        ticket.messages.order_by("pk").first(),
+        _first_message(ticket),
         notes=notes,
     )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from wagtail.log_actions import log
 from wagtail.search import index
@@ -83,19 +83,30 @@ def format_reference(number: int) -> str:
 
 
 def _lock(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+    """The ticket under its row lock, with its customer (notifications and
+    the search index read it); only the ticket row is locked."""
+    return (
+        Ticket.objects.select_related("customer")
+        .select_for_update(of=("self",))
+        .get(pk=ticket.pk)
+    )
 
 
 def _existing_message(new: NewMessage) -> TicketMessage | None:
+    """The message an earlier call wrote: by idempotency key first, else by
+    Message-ID (one query for both)."""
+    keys = Q()
     if new.idempotency_key:
-        found = TicketMessage.objects.filter(idempotency_key=new.idempotency_key)
-        if found:
-            return found[0]
+        keys |= Q(idempotency_key=new.idempotency_key)
     if new.message_id:
-        found = TicketMessage.objects.filter(message_id=new.message_id)
-        if found:
-            return found[0]
-    return None
+        keys |= Q(message_id=new.message_id)
+    if not keys:
+        return None
+    found = list(TicketMessage.objects.select_related("ticket").filter(keys)[:2])
+    for message in found:
+        if new.idempotency_key and message.idempotency_key == new.idempotency_key:
+            return message
+    return found[0] if found else None
 
 
 def _write_message(ticket: Ticket, new: NewMessage) -> TicketMessage:
@@ -170,6 +181,7 @@ def open_ticket(
         customer_activity_at=now if first.kind == MessageKind.CUSTOMER else None,
     )
     message = _write_message(ticket, first)
+    ticket.first_message = message
     # The ticket was indexed when it was created, before its first message.
     transaction.on_commit(lambda: index.insert_or_update_object(ticket))
     log(

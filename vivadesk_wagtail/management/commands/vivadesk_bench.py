@@ -2,20 +2,49 @@
 
 from django.core.management.base import BaseCommand
 
-from ...benchmarks import contact, portal, staff
+from ...benchmarks import contact, ingest, portal, staff
+
+PARTS = ("contact", "portal", "staff", "ingest")
 
 
 class Command(BaseCommand):
     help = "Run the benchmarks and print median times and query counts."
 
     def add_arguments(self, parser):
-        parser.add_argument("--tickets", type=int, default=10_000)
-        parser.add_argument("--runs", type=int, default=30)
+        parser.add_argument("--tickets", type=int, default=None)
+        parser.add_argument("--runs", type=int, default=None)
+        parser.add_argument(
+            "--quick",
+            action="store_true",
+            help="Smaller data sets and fewer runs (a quick check, not figures).",
+        )
+        parser.add_argument(
+            "--only", choices=PARTS, action="append", help="Run only these parts."
+        )
+        parser.add_argument(
+            "--profile",
+            action="store_true",
+            help="Inbound mail: list the SQL statements per message.",
+        )
 
-    def handle(self, *args, tickets, runs, **options):
-        self.stdout.write("== contact form ==\n")
-        contact.run(self.stdout, runs=runs)
-        self.stdout.write("== portal ==\n")
-        portal.run(self.stdout, total=tickets, runs=runs)
-        self.stdout.write("== staff admin ==\n")
-        staff.run(self.stdout, total=tickets, runs=runs)
+    def handle(self, *args, tickets, runs, quick, only, profile, **options):
+        tickets = tickets or (1_000 if quick else 10_000)
+        runs = runs or (5 if quick else 30)
+        parts = only or PARTS
+        if "contact" in parts:
+            self.stdout.write("== contact form ==\n")
+            contact.run(self.stdout, runs=runs)
+        if "portal" in parts:
+            self.stdout.write("== portal ==\n")
+            portal.run(self.stdout, total=tickets, runs=runs)
+        if "staff" in parts:
+            self.stdout.write("== staff admin ==\n")
+            staff.run(self.stdout, total=tickets, runs=runs)
+        if "ingest" in parts:
+            self.stdout.write("== inbound mail ==\n")
+            if quick:
+                ingest.run(
+                    self.stdout, sizes=(100, 1_000), messages=200, profile=profile
+                )
+            else:
+                ingest.run(self.stdout, sizes=(500, tickets), profile=profile)

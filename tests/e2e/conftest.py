@@ -1,0 +1,147 @@
+"""Fixtures of the browser end-to-end tests: Debian's Chromium driven by
+Playwright (sync API), axe-core from the npm registry, screenshots.
+
+The tests skip with a clear reason when Chromium, Playwright or npm is missing
+(and fail under ``CI=true``, see ``tests/conftest.py``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_service
+
+CHROMIUM = os.environ.get("VIVADESK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+#: Playwright's default wait for locators and navigation (milliseconds).
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def _playwright():
+    """Playwright for one test module (stopped afterwards, so its event loop
+    does not outlive the browser tests)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_service("playwright is not installed (pip install -e '.[dev]')")
+    # Playwright's sync API runs an asyncio loop in the test's thread; Django's
+    # ORM, used by the test itself, would refuse to run there otherwise.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            yield playwright
+
+
+@pytest.fixture(scope="module")
+def browser(_playwright):
+    if not os.path.exists(CHROMIUM):
+        require_service(f"{CHROMIUM} is missing (apt-get install chromium)")
+    browser = _playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Make pages in fresh browser contexts (own cookies each); all closed at
+    the end of the test."""
+    contexts = []
+
+    def make(locale: str = "de-DE"):
+        context = browser.new_context(
+            locale=locale, viewport={"width": 1280, "height": 900}
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_script(tmp_path_factory) -> Path:
+    """``axe.min.js`` of axe-core 4, installed from the npm registry."""
+    npm = shutil.which("npm")
+    if npm is None:
+        require_service("npm is missing (apt-get install npm), needed for axe-core")
+    prefix = tmp_path_factory.mktemp("axe")
+    result = subprocess.run(
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(prefix),
+            "--no-audit",
+            "--no-fund",
+            "axe-core@4",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    script = prefix / "node_modules" / "axe-core" / "axe.min.js"
+    if result.returncode != 0 or not script.exists():
+        require_service(f"npm install axe-core@4 failed: {result.stderr[-500:]}")
+    return script
+
+
+@pytest.fixture
+def check_a11y(axe_script):
+    """Run axe-core on the page; fail on serious or critical violations."""
+
+    def check(page, name: str) -> None:
+        page.add_script_tag(path=str(axe_script))
+        results = page.evaluate("async () => await axe.run(document)")
+        assert results["passes"], f"axe-core checked nothing on {name}"
+        bad = [
+            {
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]][:5],
+                "summary": v["nodes"][0].get("failureSummary", "")
+                if v["nodes"]
+                else "",
+            }
+            for v in results["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert not bad, f"axe violations on {name} ({page.url}):\n" + json.dumps(
+            bad, indent=2, ensure_ascii=False
+        )
+
+    return check
+
+
+@pytest.fixture
+def shot(request):
+    """Save a full-page screenshot to ``test-artifacts/e2e/<test>-NN-<step>.png``."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    counter = {"n": 0}
+    test = request.node.name
+    for old in ARTIFACTS.glob(f"{test}-*.png"):
+        old.unlink()
+
+    def save(page, step: str) -> None:
+        counter["n"] += 1
+        path = ARTIFACTS / f"{test}-{counter['n']:02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+
+    return save

@@ -1,0 +1,290 @@
+"""The customer's journey through a real browser (Chromium via Playwright),
+real mail servers (aiosmtpd for outgoing mail, Dovecot IMAP for the
+customer's reply) and the live server: contact form → confirmation mail →
+activation → "My requests" → comment → agent reply in the Wagtail admin →
+reply by mail → auto-close → closed in the portal. Each step leaves a
+screenshot in ``test-artifacts/e2e/``; axe-core checks the customer pages."""
+
+from __future__ import annotations
+
+import imaplib
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from django_mailbox.models import Mailbox
+from playwright.sync_api import expect
+
+from tests import emails
+from tests.dovecot import dovecot  # noqa: F401 - fixture
+from tests.emails import fresh_content_types  # noqa: F401 - fixture
+from tests.smtp_server import smtp_server  # noqa: F401 - fixture
+from vivadesk_wagtail import inbound_tasks, tasks
+from vivadesk_wagtail.models import Ticket
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_content_types"),
+]
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PASSWORD = "Sehr-geheim-2026!"
+TICKETS = "wagtailsnippets_vivadesk_wagtail_ticket"
+ACTIVATION_LINK = re.compile(r"https?://\S+/activate/\S+/\S+/")
+
+
+@pytest.fixture
+def site(settings, live_server, smtp_server):  # noqa: F811
+    settings.VIVADESK = {
+        **settings.VIVADESK,
+        "MIN_FILL_SECONDS": 0,
+        "BASE_URL": live_server.url,
+    }
+    settings.WAGTAILADMIN_BASE_URL = live_server.url
+    call_command("vivadesk_demo", stdout=open("/dev/null", "w"))
+    return live_server
+
+
+def wait_for_mail(server, address, count, timeout=10.0):
+    """The first ``count`` messages to ``address`` (sending is inline on
+    commit; allow the SMTP thread a moment)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = server.messages_to(address)
+        if len(messages) >= count:
+            return messages
+        time.sleep(0.1)
+    subjects = [m.message["Subject"] for m in server.messages_to(address)]
+    raise AssertionError(f"expected {count} mails to {address}, got {subjects}")
+
+
+def fill_contact_form(page, *, name, email, subject, message, attachment=None):
+    page.fill("[name=name]", name)
+    page.fill("[name=email]", email)
+    page.fill("[name=subject]", subject)
+    page.fill("[name=message]", message)
+    if attachment:
+        page.set_input_files("[name=attachments]", files=[attachment])
+    page.locator("form.vivadesk-form button[type=submit]").click()
+
+
+def activation_link(server, address) -> str:
+    for captured in wait_for_mail(server, address, 1):
+        match = ACTIVATION_LINK.search(captured.text)
+        if match:
+            return match.group(0)
+    raise AssertionError(f"no activation link in the mails to {address}")
+
+
+def activate(page, link, full_name):
+    page.goto(link)
+    page.fill("[name=full_name]", full_name)
+    page.fill("[name=new_password1]", PASSWORD)
+    page.fill("[name=new_password2]", PASSWORD)
+
+
+def append(server, raw: bytes) -> None:
+    imap = imaplib.IMAP4(server.host, server.port)
+    imap.login(server.user, server.password)
+    imap.append("INBOX", "", imaplib.Time2Internaldate(time.time()), raw)
+    imap.logout()
+
+
+def test_german_journey(
+    site,
+    smtp_server,  # noqa: F811
+    dovecot,  # noqa: F811
+    new_page,
+    shot,
+    check_a11y,
+):
+    customer = "erika@example.com"
+    page = new_page("de-DE")
+
+    # 1. The visitor fills the German contact form with an attachment.
+    page.goto(f"{site.url}/de/kontakt/")
+    check_a11y(page, "Kontaktformular")
+    shot(page, "kontaktformular")
+    fill_contact_form(
+        page,
+        name="Erika Mustermann",
+        email=customer,
+        subject="Drucker druckt nicht",
+        message="Seit gestern druckt der Drucker nicht mehr.",
+        attachment={"name": "fehler.pdf", "mimeType": "application/pdf", "buffer": PDF},
+    )
+    ticket = Ticket.objects.get()
+    expect(page.locator("body")).to_contain_text(ticket.reference)
+    expect(page.locator("body")).to_contain_text("Vielen Dank")
+    shot(page, "bestaetigung")
+
+    # 2. The confirmation mail arrives over SMTP, with the activation link.
+    link = activation_link(smtp_server, customer)
+    assert link.startswith(site.url)
+
+    # 3. Activation: full name and password.
+    activate(page, link, "Erika Mustermann")
+    check_a11y(page, "Aktivierung")
+    shot(page, "aktivierung")
+    page.locator("form.vivadesk-form button[type=submit]").click()
+
+    # 4. "Meine Anfragen" lists the ticket.
+    expect(page.locator("h1")).to_contain_text("Meine Anfragen")
+    expect(page.locator("main")).to_contain_text(ticket.reference)
+    check_a11y(page, "Meine Anfragen")
+    shot(page, "meine-anfragen")
+
+    # 5. The customer opens the ticket and comments with an attachment.
+    page.locator("main table").get_by_role("link", name=ticket.reference).click()
+    expect(page.locator("h1")).to_contain_text(ticket.reference)
+    check_a11y(page, "Anfrage")
+    page.fill("[name=body]", "Hier noch ein Foto vom Display.")
+    page.set_input_files(
+        "form.vivadesk-form [name=attachments]",
+        files=[{"name": "display.pdf", "mimeType": "application/pdf", "buffer": PDF}],
+    )
+    page.locator("form.vivadesk-form button[type=submit]").click()
+    thread = page.locator(".vivadesk-thread")
+    expect(thread).to_contain_text("Hier noch ein Foto vom Display.")
+    expect(thread).to_contain_text("display.pdf")
+    shot(page, "kommentar")
+    page.locator(".vivadesk-menu summary").click()
+    page.get_by_role("button", name="Abmelden").click()
+    expect(page.locator(".vivadesk-login-link")).to_be_visible()
+    shot(page, "abgemeldet")
+
+    # 6. The agent logs into the Wagtail admin, replies and marks it done.
+    agent = new_page("de-DE")
+    agent.goto(f"{site.url}/admin/login/")
+    agent.fill("[name=username]", "agent")
+    agent.fill("[name=password]", "viva-demo-agent")
+    agent.locator("form button[type=submit]").click()
+    listing = reverse(f"{TICKETS}:list")
+    # Sidebar: HelpDesk › Tickets.
+    sidebar = agent.locator("[data-wagtail-sidebar], #wagtail-sidebar").first
+    sidebar.get_by_role("button", name="HelpDesk").click()
+    agent.locator(f"a[href='{listing}']", has_text="Tickets").first.click()
+    expect(agent.locator("main")).to_contain_text(ticket.reference)
+    shot(agent, "admin-tickets")
+    agent.locator("main").get_by_role("link", name=ticket.reference).first.click()
+    screen = reverse(f"{TICKETS}:inspect", args=[ticket.pk])
+    expect(agent).to_have_url(re.compile(re.escape(screen) + "$"))
+    expect(agent.locator("main")).to_contain_text("Hier noch ein Foto vom Display.")
+    smtp_server.clear()
+    agent.fill("[name=reply-body]", "Bitte starten Sie den Drucker neu.")
+    with agent.expect_navigation():
+        agent.locator("button[name=reply-set_status][value=done]").click()
+    expect(agent.locator("main")).to_contain_text("Bitte starten Sie den Drucker neu.")
+    shot(agent, "admin-antwort-fertig")
+    ticket.refresh_from_db()
+    assert ticket.status == "done"
+
+    # 7. The customer's mail arrives over SMTP, in German.
+    (done_mail,) = wait_for_mail(smtp_server, customer, 1)
+    assert ticket.reference in done_mail.message["Subject"]
+    assert "Bitte starten Sie den Drucker neu." in done_mail.text
+    assert "Status Ihrer Anfrage: Fertig" in done_mail.text
+
+    # 8. The customer answers by mail; the poller fetches it from Dovecot.
+    append(
+        dovecot,
+        emails.build(
+            sender=f"Erika Mustermann <{customer}>",
+            subject=f"AW: {done_mail.message['Subject']}",
+            in_reply_to=done_mail.message["Message-ID"],
+            body="Leider druckt er immer noch nicht.\n\n> Bitte starten Sie ...\n",
+        ),
+    )
+    Mailbox.objects.create(name="helpdesk", uri=dovecot.uri())
+    assert inbound_tasks.poll_mailboxes() == {"helpdesk": "1 new"}
+    ticket.refresh_from_db()
+    assert ticket.status != "done"  # the customer's reply reopened it
+
+    # 9. The reply appears on the portal ticket page.
+    page.goto(f"{site.url}/de/helpdesk/login/")
+    page.fill("[name=username]", customer)
+    page.fill("[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("h1")).to_contain_text("Meine Anfragen")
+    page.goto(f"{site.url}/de/helpdesk/requests/{ticket.reference}/")
+    expect(page.locator(".vivadesk-thread")).to_contain_text(
+        "Leider druckt er immer noch nicht."
+    )
+    check_a11y(page, "Anfrage mit Antwort per E-Mail")
+    shot(page, "antwort-per-mail")
+
+    # 10. The agent marks it done again; the auto-close schedule, with time
+    # moved forward, closes it for good.
+    agent.reload()
+    status_form = agent.locator("form:has(input[name=action][value=status])")
+    status_form.locator("select[name=status-status]").select_option("done")
+    with agent.expect_navigation():  # the page showed the reply before, too
+        status_form.locator("button[type=submit]").click()
+    expect(agent.locator("main")).to_contain_text("Leider druckt er immer noch nicht.")
+    ticket.refresh_from_db()
+    assert ticket.status == "done"
+    Ticket.objects.filter(pk=ticket.pk).update(
+        done_at=timezone.now() - timedelta(weeks=5)
+    )
+    assert tasks.close_done_tickets() == 1
+
+    # 11. The portal shows it closed.
+    page.reload()
+    expect(page.locator(".vivadesk-facts .vivadesk-status")).to_have_text("Geschlossen")
+    expect(page.locator(".vivadesk-callout--closed")).to_be_visible()
+    check_a11y(page, "geschlossene Anfrage")
+    shot(page, "geschlossen")
+    # ... and archives it under the finished requests, not the open ones.
+    page.goto(f"{site.url}/de/helpdesk/requests/?state=done")
+    row = page.locator("tr.vivadesk-row--finished", has_text=ticket.reference)
+    expect(row).to_contain_text("Geschlossen")
+    check_a11y(page, "erledigte Anfragen")
+    shot(page, "archiv")
+    page.goto(f"{site.url}/de/helpdesk/requests/?state=open")
+    expect(page.locator("h1")).to_contain_text("Meine Anfragen")
+    expect(page.locator("main")).not_to_contain_text(ticket.reference)
+
+
+def test_english_journey(site, smtp_server, new_page, shot, check_a11y):  # noqa: F811
+    customer = "john@example.com"
+    page = new_page("en-GB")
+
+    page.goto(f"{site.url}/en/contact/")
+    check_a11y(page, "contact form")
+    shot(page, "contact-form")
+    fill_contact_form(
+        page,
+        name="John Smith",
+        email=customer,
+        subject="Printer is offline",
+        message="Since yesterday the printer shows as offline.",
+    )
+    ticket = Ticket.objects.get()
+    expect(page.locator("body")).to_contain_text(ticket.reference)
+    shot(page, "confirmation")
+    assert ticket.language == "en"
+
+    link = activation_link(smtp_server, customer)
+    (confirmation,) = smtp_server.messages_to(customer)
+    assert "Thank you for your request" in confirmation.text
+    activate(page, link, "John Smith")
+    check_a11y(page, "activation")
+    shot(page, "activation")
+    page.locator("form.vivadesk-form button[type=submit]").click()
+
+    expect(page.locator("h1")).to_contain_text("My requests")
+    expect(page.locator("main table")).to_contain_text("Printer is offline")
+    check_a11y(page, "My requests")
+    shot(page, "my-requests")
+    page.locator("main table").get_by_role("link", name=ticket.reference).click()
+    expect(page.locator(".vivadesk-thread")).to_contain_text(
+        "Since yesterday the printer shows as offline."
+    )
+    check_a11y(page, "ticket page")
+    shot(page, "ticket")
