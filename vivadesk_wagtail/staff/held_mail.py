@@ -20,12 +20,11 @@ from django.utils.translation import gettext_lazy
 from wagtail.admin import messages
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.snippets.views import snippets as snippet_views
-from wagtail.snippets.views.chooser import SnippetChooserViewSet
-from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..models import InboundMail, InboundState, Ticket
-from ..permissions import agents_only, is_agent
+from ..permissions import is_agent
 from ..services import inbound as service
+from .access import AgentsOnlyViewSet
 
 #: Reasons as staff read them.
 REASONS = {
@@ -130,12 +129,7 @@ class HeldMailScreenView(snippet_views.InspectView):
         return _("Done: %(state)s.") % {"state": row.get_state_display()}
 
 
-class _AgentsOnlyChooserViewSet(SnippetChooserViewSet):
-    def get_urlpatterns(self):
-        return agents_only(super().get_urlpatterns())
-
-
-class HeldMailViewSet(SnippetViewSet):
+class HeldMailViewSet(AgentsOnlyViewSet):
     """Register in the Help desk group: ``items = (…, HeldMailViewSet)``."""
 
     model = InboundMail
@@ -146,7 +140,6 @@ class HeldMailViewSet(SnippetViewSet):
     inspect_view_enabled = True
     copy_view_enabled = False
     list_per_page = 50
-    chooser_viewset_class = _AgentsOnlyChooserViewSet
     inspect_view_class = HeldMailScreenView
     inspect_template_name = "vivadesk_wagtail/staff/held_mail.html"
     list_display = [
@@ -169,6 +162,3 @@ class HeldMailViewSet(SnippetViewSet):
 
     def get_queryset(self, request):
         return InboundMail.objects.held().select_related("ticket")
-
-    def get_urlpatterns(self):
-        return agents_only(super().get_urlpatterns())

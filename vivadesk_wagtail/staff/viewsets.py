@@ -10,11 +10,11 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from wagtail.admin.ui.tables import Column, DateColumn
-from wagtail.snippets.views.chooser import SnippetChooserViewSet
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from ..models import Category, OutboundEmail, Ticket
 from ..permissions import agents_only
+from .access import AgentsOnlyViewSet
 from .columns import FastColumn, FastDateColumn
 from .filters import OutboundEmailFilterSet, TicketFilterSet
 from .forms import display_name
@@ -26,20 +26,6 @@ from .views import (
     download_attachment,
     download_raw_mail,
 )
-
-
-class AgentsOnlyChooserViewSet(SnippetChooserViewSet):
-    """Snippet choosers list rows without a permission check: close them."""
-
-    def get_urlpatterns(self):
-        return agents_only(super().get_urlpatterns())
-
-
-class AgentsOnlyViewSet(SnippetViewSet):
-    chooser_viewset_class = AgentsOnlyChooserViewSet
-
-    def get_urlpatterns(self):
-        return agents_only(super().get_urlpatterns())
 
 
 class TicketViewSet(AgentsOnlyViewSet):
