@@ -19,7 +19,7 @@ from tests import factories
 from vivadesk_wagtail import conf
 from vivadesk_wagtail.models import CustomerProfile, TicketStatus
 from vivadesk_wagtail.permissions import AGENTS_GROUP
-from vivadesk_wagtail.services import tickets
+from vivadesk_wagtail.services import search_index, tickets
 
 TICKETS_LIST = "wagtailsnippets_vivadesk_wagtail_ticket:list"
 DEMO_LOGIN = {"username": "agent", "password": "viva-demo-agent"}
@@ -216,6 +216,7 @@ def test_the_ticket_listing_filters_by_status(agent_client, some_tickets):
 @pytest.mark.django_db
 def test_the_ticket_listing_searches_subjects(agent_client, some_tickets):
     printer, invoice = some_tickets
+    search_index.update_changed()
     listing = reverse(TICKETS_LIST)
     html = agent_client.get(listing, {"q": "Rechnung", "show": "all"}).content
     assert invoice.reference.encode() in html

@@ -10,5 +10,6 @@ class VivadeskConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, signals  # noqa: F401
+        from .services import search_index  # noqa: F401 - its receiver
 
         checks.register_checks()

@@ -28,6 +28,11 @@ SCHEDULES = (
         5,
     ),
     Periodic(
+        "vivadesk: update the search index",
+        "vivadesk_wagtail.tasks.update_search_index",
+        1,
+    ),
+    Periodic(
         "vivadesk: purge old raw mail",
         "vivadesk_wagtail.inbound_tasks.purge_raw_mail",
         1440,

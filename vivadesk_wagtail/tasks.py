@@ -49,8 +49,11 @@ def send_outbound(pk: int) -> str:
 
     if not _claim(pk):
         return "skipped"
+    from .mail import notifications
+
     row = OutboundEmail.objects.select_related("ticket", "ticket__customer").get(pk=pk)
     try:
+        notifications.thread_row(row)
         rendered = outbound.render(row)
         mail = outbound.build(row, rendered)
         row.subject = rendered.subject
@@ -66,8 +69,18 @@ def send_outbound(pk: int) -> str:
     row.state = OutboundState.SENT
     row.sent_at = timezone.now()
     row.last_error = ""
-    row.save(update_fields=["state", "sent_at", "last_error", "subject", "updated_at"])
+    row.save(
+        update_fields=[
+            *("state", "sent_at", "last_error", "subject", "updated_at"),
+            *("in_reply_to", "references"),
+        ]
+    )
     return "sent"
+
+
+def send_outbound_many(pks: list[int]) -> list[str]:
+    """Send the outbox rows one event wrote (one task for all of them)."""
+    return [send_outbound(pk) for pk in pks]
 
 
 def _retry_later(row, error: str) -> str:
@@ -156,3 +169,10 @@ def close_done_tickets() -> int:
     from .services.tickets import close_done_tickets as close
 
     return close()
+
+
+def update_search_index() -> int:
+    """Index the tickets changed since the last run (staff search)."""
+    from .services.search_index import update_changed
+
+    return update_changed()

@@ -49,7 +49,12 @@ from ..models import (
 NUMBER_OFFSET = 8_000_000_000_000
 #: Statuses a reply may land on (a closed ticket would open a follow-up).
 STATUSES = [TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING]
-ATTACHMENT = bytes(range(256)) * 400  # 100 KB, not text
+#: A 100 KB PDF (its magic bytes pass the upload check, so it is stored).
+ATTACHMENT = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + bytes(range(256)) * 400 + b"\n%%EOF\n"
+
+
+#: Statements that open, release or roll back to a savepoint.
+SAVEPOINT_SQL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 
 
 class _Rollback(Exception):
@@ -176,7 +181,7 @@ def _mails(count: int, emails, threads, start: int) -> list[tuple[str, bytes]]:
             email = emails[n % len(emails)]
             attachments = []
             if slot == 9:
-                attachments = [(f"scan-{n}.bin", ATTACHMENT, "application/pdf")]
+                attachments = [(f"scan-{n}.pdf", ATTACHMENT, "application/pdf")]
             raw = build(
                 sender=f"Kunde {n} <{email}>",
                 subject=f"Neue Frage {n}",
@@ -207,6 +212,8 @@ EXPECTED = {"reply": "reply", "new": "new_ticket", "attachment": "new_ticket"}
 def _check(kind: str, result) -> None:
     if result.outcome != EXPECTED[kind]:
         raise AssertionError(f"{kind} mail gave {result.outcome} ({result.reason})")
+    if kind == "attachment" and len(result.attachments) != 1:
+        raise AssertionError(f"attachment mail stored {result.attachments}")
 
 
 def _normalise(sql: str) -> str:
@@ -236,23 +243,29 @@ def _measure(stdout, total: int, messages: int, profile: bool) -> dict:
 
     mails = _mails(messages, emails, threads, 20)
     per_kind = collections.defaultdict(list)
-    statements = []  # without SAVEPOINT / RELEASE SAVEPOINT
+    wrapped = []  # with the savepoints of the benchmark's own transaction
     texts = collections.Counter()
     current = []
+    ours = []
 
     def count(execute, sql, params, many, context):
-        current.append(sql)
+        # A transaction of the pipeline is the outermost one in production
+        # (no savepoint); here it nests in the rollback wrapper, which turns
+        # it into a SAVEPOINT … RELEASE pair. Those pairs are not counted.
+        if sql.startswith(SAVEPOINT_SQL) and len(connection.atomic_blocks) <= 1:
+            ours.append(sql)
+        else:
+            current.append(sql)
         return execute(sql, params, many, context)
 
     began = time.perf_counter()
     with connection.execute_wrapper(count):
         for kind, raw in mails:
             current.clear()
+            ours.clear()
             _check(kind, _ingest(raw))
             per_kind[kind].append(len(current))
-            statements.append(
-                sum(not sql.startswith(("SAVEPOINT", "RELEASE")) for sql in current)
-            )
+            wrapped.append(len(current) + len(ours))
             if profile:
                 texts.update((kind, _normalise(sql)) for sql in current)
     elapsed = time.perf_counter() - began
@@ -272,7 +285,7 @@ def _measure(stdout, total: int, messages: int, profile: bool) -> dict:
     stdout.write(
         f"{messages} messages in {elapsed:.2f} s: {rate:7.1f} messages/s, "
         f"{statistics.mean(all_queries):.2f} queries/message "
-        f"({statistics.mean(statements):.2f} without savepoints), "
+        f"({statistics.mean(wrapped):.2f} with the benchmark's savepoints), "
         f"{queued} tasks queued (OrmQ rows)\n"
     )
     for kind in ("reply", "new", "attachment"):

@@ -16,7 +16,6 @@ functions.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import traceback
@@ -24,8 +23,8 @@ from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
-from wagtail.signal_handlers import disable_reference_index_auto_update
 
 from .. import conf
 from ..models import InboundMail, InboundOutcome, InboundState
@@ -79,11 +78,9 @@ def record(
     raw: bytes, *, source: str = "", mailbox=None, queue: bool = True
 ) -> tuple[InboundMail, bool]:
     """Store a mail durably; ``(row, created)``. Raises if it could not be
-    stored, so the caller leaves the mail on its server."""
+    stored, so the caller leaves the mail on its server. A mail recorded
+    before is found by the unique dedupe key (its new file is removed)."""
     key, message_id = parsing.dedupe_key(raw)
-    existing = InboundMail.objects.filter(dedupe_key=key).first()
-    if existing is not None:
-        return existing, False
     from_header, subject = _summary(raw)
     row = InboundMail(
         dedupe_key=key,
@@ -97,7 +94,7 @@ def record(
     )
     row.raw.save("mail.eml", ContentFile(raw), save=False)
     try:
-        with transaction.atomic(), _no_references_yet(row):
+        with transaction.atomic():
             row.save()
             if queue:
                 enqueue(PROCESS_TASK, row.pk)
@@ -108,15 +105,6 @@ def record(
         row.raw.delete(save=False)
         raise
     return row, True
-
-
-def _no_references_yet(row: InboundMail):
-    """A new row without a mailbox refers to nothing yet, so Wagtail's
-    reference index has nothing to record for it (``save_decision`` indexes
-    the ticket, message and outbox row it gets); skip its two queries."""
-    if row.mailbox_id is None:
-        return disable_reference_index_auto_update()
-    return contextlib.nullcontext()
 
 
 def raw_of_mailbox_message(message) -> bytes:
@@ -170,54 +158,104 @@ def reconcile_mailbox_messages(limit: int = 200) -> int:
     return count
 
 
-def save_decision(row: InboundMail, decision, parsed=None) -> None:
-    row.state = decision.state
-    row.outcome = decision.outcome
-    row.reason = decision.reason[:64]
-    row.ticket = decision.ticket
-    row.ticket_message = decision.message
-    row.outbound = decision.outbound
+class _AlreadyProcessed(Exception):
+    """Another worker processed the row first; this attempt is rolled back."""
+
+
+def _decision_fields(row: InboundMail, decision, parsed=None) -> dict:
+    """The row's columns as ``decision`` leaves them."""
+    fields = {
+        "state": decision.state,
+        "outcome": decision.outcome,
+        "reason": decision.reason[:64],
+        "ticket": decision.ticket,
+        "ticket_message": decision.message,
+        "outbound": decision.outbound,
+        "processed_at": timezone.now(),
+    }
     if parsed is not None:
-        row.sender = parsed.sender[:254]
-        row.text = content.visible_text(parsed.text)
-    notes = "\n".join(decision.notes)
-    if notes:
-        row.detail = "\n".join(filter(None, [row.detail, notes]))
-    row.processed_at = timezone.now()
+        fields["sender"] = parsed.sender[:254]
+        fields["text"] = content.visible_text(parsed.text)
+    fields["detail"] = "\n".join(filter(None, [row.detail, *decision.notes]))
+    return fields
+
+
+def save_decision(row: InboundMail, decision, parsed=None) -> None:
+    """Write ``decision`` to a row the caller holds under its lock."""
+    for name, value in _decision_fields(row, decision, parsed).items():
+        setattr(row, name, value)
     row.save()
 
 
-def process(pk: int) -> Result:
+def _claim_with(row: InboundMail, decision, parsed=None) -> None:
+    """Move a ``pending`` row to its decision in one conditional UPDATE: the
+    claim and the result are one statement, and of two workers racing for
+    the same mail only one finds it still pending (the other's transaction
+    is rolled back by :class:`_AlreadyProcessed`)."""
+    fields = _decision_fields(row, decision, parsed)
+    now = fields["processed_at"]
+    updated = InboundMail.objects.filter(pk=row.pk, state=InboundState.PENDING).update(
+        **fields, attempts=F("attempts") + 1, updated_at=now
+    )
+    if not updated:
+        raise _AlreadyProcessed
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.attempts += 1
+    row.updated_at = now
+
+
+def process(pk: int, row: InboundMail | None = None) -> Result:
     """Process one recorded mail exactly once; a row no longer ``pending``
-    is left alone and its earlier result returned."""
+    is left alone and its earlier result returned.
+
+    The work runs in one transaction that ends with the claim; if anything
+    fails it is rolled back whole and the row is held, with the reason and
+    traceback, in a second one — the mails after it go on.
+    """
     from ..services import inbound as service
 
-    with transaction.atomic():
-        row = InboundMail.objects.select_for_update().get(pk=pk)
-        if row.state != InboundState.PENDING:
-            return result_of(row)
-        row.attempts += 1
-        parsed = None
-        if row.size > conf.get("INBOUND_MAX_SIZE"):
-            save_decision(row, service.held("too_large"))
-            return result_of(row)
-        try:
-            with transaction.atomic():
+    if row is None:
+        row = InboundMail.objects.get(pk=pk)
+    if row.state != InboundState.PENDING:
+        return result_of(row)
+    parsed = decision = None
+    try:
+        with transaction.atomic():
+            if row.size > conf.get("INBOUND_MAX_SIZE"):
+                decision = service.held("too_large")
+            else:
                 parsed = parsing.parse(row.read_raw())
                 decision = service.handle(row, parsed)
-        except parsing.MalformedMailError as exc:
-            decision = service.held("malformed_mime")
-            row.detail = str(exc)
-            parsed = None
-        except Exception as exc:  # noqa: BLE001 - one bad mail never blocks the rest
-            logger.exception("Processing inbound mail %s failed", pk)
-            decision = service.held("error")
-            decision.outcome = InboundOutcome.ERROR
-            row.detail = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"
-            parsed = _safe_parse(row) if not isinstance(exc, RecursionError) else None
-        save_decision(row, decision, parsed)
+            _claim_with(row, decision, parsed)
+    except _AlreadyProcessed:
+        return result_of(InboundMail.objects.get(pk=row.pk))
+    except parsing.MalformedMailError as exc:
+        decision, parsed = service.held("malformed_mime"), None
+        row.detail = str(exc)
+        return _hold(row, decision, None)
+    except Exception as exc:  # noqa: BLE001 - one bad mail never blocks the rest
+        logger.exception("Processing inbound mail %s failed", row.pk)
+        decision = service.held("error")
+        decision.outcome = InboundOutcome.ERROR
+        row.detail = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"
+        parsed = _safe_parse(row) if not isinstance(exc, RecursionError) else None
+        return _hold(row, decision, parsed)
     result = result_of(row)
     if parsed is not None and decision.message is None:
+        result.attachments = [p.name for p in parsed.parts]
+    return result
+
+
+def _hold(row: InboundMail, decision, parsed) -> Result:
+    """Hold a row whose processing failed (its work was rolled back)."""
+    try:
+        with transaction.atomic():
+            _claim_with(row, decision, parsed)
+    except _AlreadyProcessed:
+        return result_of(InboundMail.objects.get(pk=row.pk))
+    result = result_of(row)
+    if parsed is not None:
         result.attachments = [p.name for p in parsed.parts]
     return result
 
@@ -260,4 +298,4 @@ def ingest(raw: bytes, *, source: str = "") -> Result:
         result = result_of(row)
         result.outcome, result.reason = "duplicate", row.outcome or row.reason
         return result
-    return process(row.pk)
+    return process(row.pk, row)

@@ -1,10 +1,13 @@
 """Who is told what when a ticket changes: outbox rows, never direct sends.
 
 ``services.tickets`` calls :func:`queue` inside its transaction; this module
-decides the recipients and writes one ``OutboundEmail`` per mail, then queues
-its sending on commit. A rolled-back change therefore mails nobody, and a
-committed one always has its rows, even if the task queue loses the task
-(the outbox sweeper picks them up again).
+decides the recipients and writes one ``OutboundEmail`` per mail (all rows
+of an event in one INSERT), then queues their sending on commit (one task).
+A rolled-back change therefore mails nobody, and a committed one always has
+its rows, even if the task queue loses the task (the outbox sweeper picks
+them up again). The threading headers (``In-Reply-To``, ``References``) are
+worked out when a row is sent, by :func:`thread_row`, as of the row's
+creation, which keeps that reading off the ticket's write path.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from .. import conf
 from ..languages import first_offered
@@ -25,6 +29,8 @@ from ..models import (
     TicketStatus,
 )
 from ..tasks import enqueue
+
+User = get_user_model()
 
 #: Status changes that mail the customer, and the template each uses.
 STATUS_EVENTS = {
@@ -47,16 +53,24 @@ def queue(event: str, ticket: Ticket, **kwargs) -> list[OutboundEmail]:
         "status_changed": _status_changed,
     }[event]
     profiles = _Profiles(ticket)
-    return [row for row in handler(ticket, profiles, **kwargs) if row is not None]
+    rows = [row for row in handler(ticket, profiles, **kwargs) if row is not None]
+    if rows:
+        OutboundEmail.objects.bulk_create(rows)
+        enqueue("vivadesk_wagtail.tasks.send_outbound_many", [row.pk for row in rows])
+    return rows
 
 
 class _Profiles:
-    """The customer's profile, read at most once for all mails of an event."""
+    """The customer's profile, read at most once for all mails of an event
+    (not at all when the caller read it with the ticket's customer)."""
 
     def __init__(self, ticket: Ticket):
         self.ticket = ticket
         self._rows: list[CustomerProfile] | None = None
-        self._theirs: set | None = None
+        customer = ticket.customer if Ticket.customer.is_cached(ticket) else None
+        if customer is not None and User.helpdesk_profile.is_cached(customer):
+            profile = getattr(customer, "helpdesk_profile", None)
+            self._rows = [profile] if profile is not None else []
 
     @property
     def rows(self) -> list[CustomerProfile]:
@@ -68,18 +82,6 @@ class _Profiles:
 
     def first(self) -> CustomerProfile | None:
         return self.rows[0] if self.rows else None
-
-    def customer_ids(self, latest: int) -> set:
-        """``thread_ids``' part from the customer's mails: the same for every
-        recipient, and unchanged by the outbox rows written meanwhile."""
-        if self._theirs is None:
-            self._theirs = _id_rows(
-                TicketMessage.objects.filter(
-                    ticket=self.ticket, message_id__isnull=False
-                ),
-                latest,
-            )
-        return self._theirs
 
 
 def _ticket_created(
@@ -165,23 +167,22 @@ def new_message_id(ticket: Ticket | None) -> str:
     return f"<{uuid.uuid4().hex}.{stem}@{conf.message_id_domain()}>"
 
 
-def thread_ids(
-    ticket: Ticket, recipient: str | None = None, profiles: _Profiles | None = None
-) -> list[str]:
-    """Message-IDs of the thread so far as ``recipient`` knows it, oldest
-    first: the mails the customer sent us and the ones we sent to
-    ``recipient`` about this ticket. The thread's root is kept when the list
-    is cut to :data:`MAX_REFERENCES`; ids we could not put into a header
-    (malformed, longer than a stored ``In-Reply-To``) are left out."""
-    ours = OutboundEmail.objects.filter(ticket=ticket)
-    if recipient is not None:
-        ours = ours.filter(recipient__iexact=recipient)
-    known = _id_rows(ours, MAX_REFERENCES)
-    if profiles is not None:
-        known |= profiles.customer_ids(MAX_REFERENCES)
-    else:
-        theirs = TicketMessage.objects.filter(ticket=ticket, message_id__isnull=False)
-        known |= _id_rows(theirs, MAX_REFERENCES)
+def thread_ids(row: OutboundEmail) -> list[str]:
+    """Message-IDs of the thread as ``row``'s recipient knew it when ``row``
+    was written, oldest first: the mails the customer sent us until then and
+    the earlier ones we sent to that recipient about this ticket. The
+    thread's root is kept when the list is cut to :data:`MAX_REFERENCES`; ids
+    we could not put into a header (malformed, longer than a stored
+    ``In-Reply-To``) are left out."""
+    ours = OutboundEmail.objects.filter(
+        ticket_id=row.ticket_id, recipient__iexact=row.recipient, pk__lt=row.pk
+    )
+    theirs = TicketMessage.objects.filter(
+        ticket_id=row.ticket_id,
+        message_id__isnull=False,
+        created_at__lte=row.created_at,
+    )
+    known = _id_rows(ours, MAX_REFERENCES) | _id_rows(theirs, MAX_REFERENCES)
     ids = []
     for _created, _pk, message_id in sorted(known):
         if _usable(message_id) and message_id not in ids:
@@ -189,6 +190,15 @@ def thread_ids(
     if len(ids) > MAX_REFERENCES:
         ids = ids[:1] + ids[-(MAX_REFERENCES - 1) :]
     return ids
+
+
+def thread_row(row: OutboundEmail) -> None:
+    """Set ``row``'s ``In-Reply-To`` and ``References`` (the caller saves)."""
+    if row.ticket_id is None:
+        return
+    references = thread_ids(row)
+    row.in_reply_to = references[-1] if references else ""
+    row.references = " ".join(references)
 
 
 def _id_rows(rows, latest: int) -> set:
@@ -213,9 +223,9 @@ def _write(
     recipient: str,
     language: str,
     context: dict,
-):
-    references = thread_ids(ticket, recipient, profiles)
-    row = OutboundEmail.objects.create(
+) -> OutboundEmail:
+    """An unsaved outbox row (:func:`queue` inserts them together)."""
+    return OutboundEmail(
         event=event,
         ticket=ticket,
         # The status as of the event: a mail sent late still tells it right.
@@ -223,8 +233,4 @@ def _write(
         recipient=recipient,
         language=language,
         message_id=new_message_id(ticket),
-        in_reply_to=references[-1] if references else "",
-        references=" ".join(references),
     )
-    enqueue("vivadesk_wagtail.tasks.send_outbound", row.pk)
-    return row

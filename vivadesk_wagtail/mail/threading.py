@@ -4,13 +4,16 @@ First by ``In-Reply-To``/``References`` against Message-IDs we know (the ones
 we sent, kept on outbox rows, and the ones customers' mails came with), so an
 edited subject still finds its ticket; else by the reference in the subject
 (``[VIVA-1042]``). Matching is routing only: the caller still checks that the
-sender is the ticket's customer.
+sender is the ticket's customer. Runs inside the caller's transaction: the
+ticket found is locked for it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from django.db.models import F
 
 from .. import conf
 from ..models import OutboundEmail, Ticket, TicketMessage
@@ -46,15 +49,27 @@ def thread_ids(parsed: ParsedMail) -> list[str]:
     return list(dict.fromkeys(ordered))[:100]
 
 
-def by_headers(parsed: ParsedMail) -> Ticket | None:
+def _tickets(annotations: dict):
+    """Tickets as the pipeline needs them: under their row lock (the caller's
+    transaction holds it, so ``services.tickets`` need not read them again),
+    with the customer and their profile (the sender check) and the caller's
+    ``annotations``."""
+    return (
+        Ticket.objects.select_related("customer__helpdesk_profile")
+        .select_for_update(of=("self",))
+        .annotate(**annotations)
+    )
+
+
+def by_headers(parsed: ParsedMail, annotations: dict) -> Ticket | None:
     ids = thread_ids(parsed)
     if not ids:
         return None
     ours = {
-        row.message_id: row.ticket
-        for row in OutboundEmail.objects.filter(
-            message_id__in=ids, ticket__isnull=False
-        ).select_related("ticket__customer")
+        ticket.via: ticket
+        for ticket in _tickets(annotations)
+        .filter(outbound_emails__message_id__in=ids)
+        .annotate(via=F("outbound_emails__message_id"))
     }
     if ids[0] in ours:
         # The most specific id is one we sent: nothing can come before it.
@@ -69,25 +84,25 @@ def by_headers(parsed: ParsedMail) -> Ticket | None:
             return ours[message_id]
         ticket_id = theirs.get(message_id)
         if ticket_id:
-            return Ticket.objects.select_related("customer").get(pk=ticket_id)
+            return _tickets(annotations).get(pk=ticket_id)
     return None
 
 
-def by_subject(parsed: ParsedMail) -> Ticket | None:
+def by_subject(parsed: ParsedMail, annotations: dict) -> Ticket | None:
     for reference in subject_references(parsed.subject):
-        ticket = Ticket.objects.select_related("customer").filter(
-            reference__iexact=reference
-        )
-        if ticket:
-            return ticket[0]
+        ticket = _tickets(annotations).filter(reference__iexact=reference).first()
+        if ticket is not None:
+            return ticket
     return None
 
 
-def find_ticket(parsed: ParsedMail) -> Match | None:
-    ticket = by_headers(parsed)
+def find_ticket(parsed: ParsedMail, **annotations) -> Match | None:
+    """The ticket ``parsed`` answers, locked, with ``annotations`` read in the
+    same query."""
+    ticket = by_headers(parsed, annotations)
     if ticket is not None:
         return Match(ticket, "headers")
-    ticket = by_subject(parsed)
+    ticket = by_subject(parsed, annotations)
     if ticket is not None:
         return Match(ticket, "subject")
     return None

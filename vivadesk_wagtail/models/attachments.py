@@ -38,6 +38,10 @@ class TicketAttachment(models.Model):
     content_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    #: Help-desk rows are never "used" by pages or snippets: saving one skips
+    #: Wagtail's reference index.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("attachment")

@@ -24,6 +24,10 @@ class CustomerProfile(models.Model):
     mail_undeliverable = models.BooleanField(_("mail undeliverable"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    #: Help-desk rows are never "used" by pages or snippets: saving one skips
+    #: Wagtail's reference index.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("customer profile")
         verbose_name_plural = _("customer profiles")

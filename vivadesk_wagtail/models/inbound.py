@@ -129,6 +129,10 @@ class InboundMail(models.Model):
 
     objects = InboundMailQuerySet.as_manager()
 
+    #: Help-desk rows are never "used" by pages or snippets: saving one skips
+    #: Wagtail's reference index.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         ordering = ["-received_at", "-pk"]
         verbose_name = _("incoming mail")
@@ -161,6 +165,8 @@ class MailboxPoll(models.Model):
     failures = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
+
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("mailbox poll")

@@ -70,6 +70,10 @@ class TicketMessage(models.Model):
 
     objects = TicketMessageQuerySet.as_manager()
 
+    #: Help-desk rows are never "used" by pages or snippets: saving one skips
+    #: Wagtail's reference index.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("message")

@@ -54,6 +54,10 @@ class OutboundEmail(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    #: Help-desk rows are never "used" by pages or snippets: saving one skips
+    #: Wagtail's reference index.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("outgoing mail")

@@ -143,6 +143,14 @@ class Ticket(index.Indexed, models.Model):
 
     objects = TicketQuerySet.as_manager()
 
+    #: Indexed in batches by ``services.search_index`` (a schedule), not on
+    #: every save: a ticket changes with each message, and re-indexing reads
+    #: its whole thread.
+    search_auto_update = False
+    #: Nothing refers to a ticket through Wagtail's reference index (usage
+    #: counts of pages, images, snippets), so its saves skip that bookkeeping.
+    wagtail_reference_index_ignore = True
+
     search_fields = [
         index.SearchField("reference", boost=5),
         index.SearchField("subject", boost=2),
@@ -187,3 +195,17 @@ class Ticket(index.Indexed, models.Model):
     @property
     def is_waiting_for_customer(self) -> bool:
         return self.status == TicketStatus.WAITING
+
+
+class SearchIndexMark(models.Model):
+    """How far the batched search indexing of a model has got: tickets
+    changed since ``indexed_until`` (less an overlap) are indexed next."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    indexed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("search index mark")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.indexed_until}"

@@ -40,16 +40,31 @@ def normalize_email(address: str) -> str:
     return f"{local}@{domain}"
 
 
-def find_profile(address: str) -> CustomerProfile | None:
+def find_profile(address: str, **annotations) -> CustomerProfile | None:
+    """The profile of ``address`` with its user; ``annotations`` are read
+    in the same query."""
     try:
         email = normalize_email(address)
     except InvalidAddressError:
         return None
     return (
         CustomerProfile.objects.select_related("user")
+        .annotate(**annotations)
         .filter(email__iexact=email)
         .first()
     )
+
+
+def is_address_of(profile: CustomerProfile | None, address: str) -> bool:
+    """Whether ``address`` is ``profile``'s, matched as :func:`find_profile`
+    matches (for a profile read already, e.g. with its ticket)."""
+    if profile is None:
+        return False
+    try:
+        email = normalize_email(address)
+    except InvalidAddressError:
+        return False
+    return email.lower() == profile.email.lower()
 
 
 def _username_for(email: str) -> str:

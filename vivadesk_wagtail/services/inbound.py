@@ -21,6 +21,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -80,7 +82,10 @@ def handle(row: InboundMail, parsed: ParsedMail) -> Decision:
         return held("dmarc_fail")
     if parsed.sender_problem:
         return held(parsed.sender_problem)
-    match = threading.find_ticket(parsed)
+    match = threading.find_ticket(
+        parsed,
+        recent_replies=_recent(parsed.sender, InboundOutcome.REPLY, per_ticket=True),
+    )
     if match is not None:
         return _reply(row, parsed, match.ticket)
     return _new_ticket(row, parsed)
@@ -107,8 +112,10 @@ def _dmarc_failed(parsed: ParsedMail) -> bool:
 
 
 def _is_customer(parsed: ParsedMail, ticket: Ticket) -> bool:
-    profile = customers.find_profile(parsed.sender) if parsed.sender else None
-    return profile is not None and profile.user_id == ticket.customer_id
+    """The strict From is the ticket's customer (``threading`` read the
+    customer's profile with the ticket)."""
+    profile = getattr(ticket.customer, "helpdesk_profile", None)
+    return bool(parsed.sender) and customers.is_address_of(profile, parsed.sender)
 
 
 def _auto_reply(row: InboundMail, parsed: ParsedMail, reason: str) -> Decision:
@@ -121,15 +128,22 @@ def _auto_reply(row: InboundMail, parsed: ParsedMail, reason: str) -> Decision:
     if ticket.status == TicketStatus.CLOSED:
         return ignored(reason, ticket=ticket)
     new, notes = build_message(row, parsed, MessageKind.AUTO, ticket.customer)
-    message = tickets.add_message(ticket, new)
+    message = tickets.add_message(ticket, new, locked=True)
     return ignored(reason, ticket=ticket, message=message, notes=notes)
 
 
-def _recent(sender: str, **filters) -> int:
+def _recent(sender: str, outcome: str, *, per_ticket: bool = False):
+    """How many mails of ``outcome`` ``sender`` sent in the flood window (on
+    the ticket being read, with ``per_ticket``): a subquery, so it is read
+    with the ticket or profile it is about."""
     since = timezone.now() - conf.get("INBOUND_FLOOD_WINDOW")
-    return InboundMail.objects.filter(
-        sender=sender, received_at__gte=since, **filters
-    ).count()
+    rows = InboundMail.objects.filter(
+        sender=sender, outcome=outcome, received_at__gte=since
+    )
+    if per_ticket:
+        rows = rows.filter(ticket=OuterRef("pk"))
+    counted = rows.order_by().values("sender").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1]), 0)
 
 
 def _reply(row: InboundMail, parsed: ParsedMail, ticket: Ticket) -> Decision:
@@ -137,11 +151,10 @@ def _reply(row: InboundMail, parsed: ParsedMail, ticket: Ticket) -> Decision:
         return held("sender_mismatch", ticket=ticket)
     if ticket.status == TicketStatus.CLOSED:
         return _follow_up(row, parsed, ticket)
-    flood = _recent(parsed.sender, ticket=ticket, outcome=InboundOutcome.REPLY)
-    if flood >= conf.get("INBOUND_FLOOD_MAX"):
+    if ticket.recent_replies >= conf.get("INBOUND_FLOOD_MAX"):
         return _capped(row, parsed, ticket)
     new, notes = build_message(row, parsed, MessageKind.CUSTOMER, ticket.customer)
-    message = tickets.add_message(ticket, new)
+    message = tickets.add_message(ticket, new, locked=True)
     return Decision(
         InboundState.DONE, InboundOutcome.REPLY, "", ticket, message, notes=notes
     )
@@ -151,7 +164,7 @@ def _capped(row: InboundMail, parsed: ParsedMail, ticket: Ticket) -> Decision:
     """An answering machine without headers: keep its mail as automatic (no
     reopening, no notifications) and leave staff one note per window."""
     new, notes = build_message(row, parsed, MessageKind.AUTO, ticket.customer)
-    message = tickets.add_message(ticket, new)
+    message = tickets.add_message(ticket, new, locked=True)
     window = conf.get("INBOUND_FLOOD_WINDOW")
     bucket = int(timezone.now().timestamp() // max(window.total_seconds(), 1))
     digest = hashlib.sha256(parsed.sender.encode()).hexdigest()[:16]
@@ -168,6 +181,7 @@ def _capped(row: InboundMail, parsed: ParsedMail, ticket: Ticket) -> Decision:
             channel=Channel.SYSTEM,
             idempotency_key=f"flood-{ticket.pk}-{digest}-{bucket}",
         ),
+        locked=True,
     )
     return ignored("flood_capped", ticket=ticket, message=message, notes=notes)
 
@@ -204,14 +218,15 @@ def _first_message(ticket: Ticket):
 
 
 def _new_ticket(row: InboundMail, parsed: ParsedMail) -> Decision:
-    profile = customers.find_profile(parsed.sender)
+    profile = customers.find_profile(
+        parsed.sender, recent_tickets=_recent(parsed.sender, InboundOutcome.NEW_TICKET)
+    )
     if profile is None:
         return held("unknown_sender")
     if not profile.is_confirmed or not profile.user.is_active:
         _remind_unconfirmed(profile)
         return held("unconfirmed_sender")
-    flood = _recent(parsed.sender, outcome=InboundOutcome.NEW_TICKET)
-    if flood >= conf.get("INBOUND_FLOOD_MAX"):
+    if profile.recent_tickets >= conf.get("INBOUND_FLOOD_MAX"):
         return held("flood")
     return open_from_mail(row, parsed, profile.user, profile.language)
 
@@ -264,6 +279,9 @@ def build_message(row: InboundMail, parsed: ParsedMail, kind: str, author):
         message_id=parsed.message_id or None,
         idempotency_key=f"inbound-{row.pk}",
         attachments=attachments,
+        # The pipeline claims its row once (and held mail is taken under
+        # its row lock), so this message cannot exist yet.
+        first_write=True,
     )
     return new, notes
 

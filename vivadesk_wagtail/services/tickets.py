@@ -2,9 +2,17 @@
 
 Views, the mail pipeline, tasks and the admin call these functions; none of
 them writes ticket fields directly. Every change here runs in one transaction
-under a row lock on the ticket, writes a Wagtail audit-log entry, adds a system
-event to the thread where the customer should see it, sends the matching
-signal and queues the notifications (outbox rows in the same transaction).
+under a row lock on the ticket, adds a system event to the thread where the
+customer should see it, sends the matching signal and queues the
+notifications (outbox rows in the same transaction). Staff actions (replies,
+notes, status, assignment, category) also write a Wagtail audit-log entry,
+the ticket's History; what customers write is in the thread itself.
+
+The write path is kept to a few statements, because every contact-form POST
+and every inbound mail takes it: the message and the status event it causes
+go in one INSERT, the status in the same UPDATE as the activity stamp, audit
+entries skip Wagtail's per-entry ``full_clean``, and search indexing runs in
+batches elsewhere (``services.search_index``).
 """
 
 from __future__ import annotations
@@ -13,11 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
-from wagtail.log_actions import log
-from wagtail.search import index
+from wagtail.log_actions import get_active_log_context
+from wagtail.models import ModelLogEntry
 
 from .. import conf, signals
 from ..models import (
@@ -54,6 +63,10 @@ class NewMessage:
     message_id: str | None = None
     idempotency_key: str | None = None
     attachments: Iterable = field(default_factory=tuple)
+    #: The caller has claimed its source exactly once (the inbound pipeline
+    #: claims its mail row), so no earlier call can have written this
+    #: message: the lookup by key is skipped; the unique keys still back it.
+    first_write: bool = False
 
 
 def clean_subject(subject: str) -> str:
@@ -64,18 +77,22 @@ def clean_subject(subject: str) -> str:
 
 def allocate_number() -> int:
     """The next ticket number: an UPDATE of the seeded counter row takes its row
-    lock until the caller's transaction ends, so numbers are never shared."""
-    with transaction.atomic():
-        updated = TicketCounter.objects.filter(name=COUNTER_NAME).update(
-            value=F("value") + 1
+    lock until the caller's transaction ends, so numbers are never shared.
+    ``UPDATE … RETURNING`` (SQLite 3.35+, PostgreSQL) reads the new value in
+    the same statement."""
+    table = connection.ops.quote_name(TicketCounter._meta.db_table)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value",
+            [COUNTER_NAME],
         )
-        if not updated:
+        row = cursor.fetchone()
+        if row is None:  # the migration's seed row was removed
             TicketCounter.objects.get_or_create(
                 name=COUNTER_NAME, defaults={"value": 0}
             )
-            TicketCounter.objects.filter(name=COUNTER_NAME).update(value=F("value") + 1)
-        value = TicketCounter.objects.get(name=COUNTER_NAME).value
-    return conf.get("TICKET_FIRST_NUMBER") + value - 1
+            return allocate_number()
+    return conf.get("TICKET_FIRST_NUMBER") + row[0] - 1
 
 
 def format_reference(number: int) -> str:
@@ -95,6 +112,8 @@ def _lock(ticket: Ticket) -> Ticket:
 def _existing_message(new: NewMessage) -> TicketMessage | None:
     """The message an earlier call wrote: by idempotency key first, else by
     Message-ID (one query for both)."""
+    if new.first_write:
+        return None
     keys = Q()
     if new.idempotency_key:
         keys |= Q(idempotency_key=new.idempotency_key)
@@ -109,8 +128,10 @@ def _existing_message(new: NewMessage) -> TicketMessage | None:
     return found[0] if found else None
 
 
-def _write_message(ticket: Ticket, new: NewMessage) -> TicketMessage:
-    message = TicketMessage.objects.create(
+def _write_message(ticket: Ticket, new: NewMessage, *also) -> TicketMessage:
+    """Insert the message (and the unsaved rows ``also``, e.g. the status
+    event it causes) in one statement, then store its attachments."""
+    message = TicketMessage(
         ticket=ticket,
         kind=new.kind,
         channel=new.channel,
@@ -120,13 +141,44 @@ def _write_message(ticket: Ticket, new: NewMessage) -> TicketMessage:
         message_id=new.message_id or None,
         idempotency_key=new.idempotency_key or None,
     )
-    for upload in new.attachments:
-        attachment_service.store(message, upload)
+    TicketMessage.objects.bulk_create([message, *also])
+    stored = [attachment_service.store(message, upload) for upload in new.attachments]
+    _remember_attachments(message, stored)
     return message
 
 
+def _remember_attachments(message: TicketMessage, stored: list) -> None:
+    """Fill the cache ``prefetch_related`` would fill: ``message.attachments
+    .all()`` (the ingest report, rendering in this process) then reads no
+    rows back."""
+    queryset = message.attachments.all()
+    queryset._result_cache = stored
+    queryset._prefetch_done = True
+    message._prefetched_objects_cache = {"attachments": queryset}
+
+
+def log(ticket: Ticket, action: str, *, user=None, data=None) -> None:
+    """Wagtail's ``log()`` for a ticket, minus the per-entry ``full_clean``
+    whose foreign-key checks cost two queries (the ids here come from rows
+    this transaction just read). The action must be registered, as there."""
+    context = get_active_log_context()
+    entry = ModelLogEntry(
+        content_type=ContentType.objects.get_for_model(Ticket),
+        object_id=str(ticket.pk),
+        label=str(ticket),
+        action=action,
+        data=data or {},
+        timestamp=timezone.now(),
+        uuid=context.uuid,
+        user=user or context.user,
+    )
+    entry.clean()
+    ModelLogEntry.objects.bulk_create([entry])
+
+
 def _event(ticket: Ticket, by, code: str, **data) -> TicketMessage:
-    return TicketMessage.objects.create(
+    """An unsaved system event of the thread."""
+    return TicketMessage(
         ticket=ticket,
         kind=MessageKind.EVENT,
         channel=Channel.SYSTEM,
@@ -141,7 +193,7 @@ def _notify(event: str, ticket: Ticket, **kwargs) -> None:
     notifications.queue(event, ticket, **kwargs)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def open_ticket(
     *,
     customer,
@@ -160,6 +212,11 @@ def open_ticket(
 
     A repeated call with the same ``first.idempotency_key`` or
     ``first.message_id`` returns the ticket of the first call unchanged.
+
+    Nested in a caller's transaction it takes no savepoint: whatever it
+    raises rolls that transaction back too. No caller goes on after an error
+    in the same transaction (``intake.submit`` catches a duplicate outside
+    its own atomic block).
     """
     existing = _existing_message(first)
     if existing is not None:
@@ -182,14 +239,6 @@ def open_ticket(
     )
     message = _write_message(ticket, first)
     ticket.first_message = message
-    # The ticket was indexed when it was created, before its first message.
-    transaction.on_commit(lambda: index.insert_or_update_object(ticket))
-    log(
-        ticket,
-        "vivadesk.ticket.open",
-        user=first.author,
-        data={"channel": first.channel},
-    )
     signals.ticket_opened.send(Ticket, ticket=ticket, message=message)
     _notify("ticket_created", ticket, message=message, acknowledge=acknowledge)
     return ticket
@@ -208,6 +257,11 @@ def _target_status(ticket: Ticket, kind: str, set_status: str | None) -> str:
     return ticket.status
 
 
+#: Messages whose arrival the ticket's history lists. A customer's message
+#: shows in the thread itself, and what it changes (a reopening) is logged
+#: as a status change.
+LOGGED_KINDS = (MessageKind.STAFF, MessageKind.NOTE)
+
 MESSAGE_ACTIONS = {
     MessageKind.CUSTOMER: "vivadesk.message.customer",
     MessageKind.STAFF: "vivadesk.message.reply",
@@ -216,9 +270,12 @@ MESSAGE_ACTIONS = {
 }
 
 
-@transaction.atomic
 def add_message(
-    ticket: Ticket, new: NewMessage, *, set_status: str | None = None
+    ticket: Ticket,
+    new: NewMessage,
+    *,
+    set_status: str | None = None,
+    locked: bool = False,
 ) -> TicketMessage:
     """Add a message to the thread and apply what it means for the status.
 
@@ -228,24 +285,49 @@ def add_message(
     change the status. ``set_status`` lets staff reply and set the status in
     one step: the customer then gets one mail, the reply, naming the status.
     Idempotent by ``idempotency_key`` / ``message_id``.
+
+    ``locked``: the caller read ``ticket`` under its row lock in this
+    transaction, which is its whole unit of work — no savepoint is taken, and
+    an error rolls the caller's transaction back. Other callers get a
+    savepoint, so they may catch :class:`TicketClosedError` and go on (the
+    views do, even inside a host's ``ATOMIC_REQUESTS``).
     """
+    with transaction.atomic(savepoint=not locked):
+        return _add_message(ticket, new, set_status=set_status, locked=locked)
+
+
+def _add_message(
+    ticket: Ticket, new: NewMessage, *, set_status: str | None, locked: bool
+) -> TicketMessage:
     existing = _existing_message(new)
     if existing is not None:
         return existing
-    ticket = _lock(ticket)
+    if not locked:
+        ticket = _lock(ticket)
     if ticket.status == TicketStatus.CLOSED and new.kind != MessageKind.NOTE:
         raise TicketClosedError(ticket.reference)
-    message = _write_message(ticket, new)
+    fields = ["updated_at"]
+    old = ticket.status
+    target = _target_status(ticket, new.kind, set_status)
+    events = []
+    if target != old:
+        fields += _apply_status(ticket, target)
+        events.append(_event(ticket, new.author, "status", old=old, new=target))
+    message = _write_message(ticket, new, *events)
     if new.kind == MessageKind.CUSTOMER:
         ticket.customer_activity_at = message.created_at
-    ticket.save(update_fields=["customer_activity_at", "updated_at"])
-    log(
-        ticket, MESSAGE_ACTIONS[new.kind], user=new.author, data={"message": message.pk}
-    )
+        fields.append("customer_activity_at")
+    ticket.save(update_fields=fields)
+    if new.kind in LOGGED_KINDS:
+        log(
+            ticket,
+            MESSAGE_ACTIONS[new.kind],
+            user=new.author,
+            data={"message": message.pk},
+        )
     signals.message_added.send(Ticket, ticket=ticket, message=message)
-    target = _target_status(ticket, new.kind, set_status)
-    if target != ticket.status:
-        _set_status(ticket, target, by=new.author, quiet=True)
+    if target != old:
+        _record_status(ticket, old, target, by=new.author, quiet=True)
     _notify("message_added", ticket, message=message)
     return message
 
@@ -259,23 +341,36 @@ ALLOWED = {
 }
 
 
-def _set_status(ticket: Ticket, new: str, *, by, quiet: bool = False) -> None:
-    """Write a transition on a locked ticket. ``quiet`` skips the customer
-    mail when the customer caused the change themselves."""
-    old = ticket.status
-    if new not in ALLOWED[TicketStatus(old)]:
-        raise InvalidTransitionError(f"{old} → {new}")
+def _apply_status(ticket: Ticket, new: str) -> list[str]:
+    """Set a transition's fields on a locked ticket (the caller saves them);
+    returns their names."""
+    if new not in ALLOWED[TicketStatus(ticket.status)]:
+        raise InvalidTransitionError(f"{ticket.status} → {new}")
     now = timezone.now()
     ticket.status = new
     ticket.done_at = now if new == TicketStatus.DONE else None
     if new == TicketStatus.CLOSED:
         ticket.closed_at = now
-    ticket.save(update_fields=["status", "done_at", "closed_at", "updated_at"])
-    _event(ticket, by, "status", old=old, new=new)
+    return ["status", "done_at", "closed_at"]
+
+
+def _record_status(ticket: Ticket, old: str, new: str, *, by, quiet: bool) -> None:
+    """The history entry, the signal and (unless ``quiet``: the customer
+    caused the change themselves) the customer mail. The caller wrote the
+    event into the thread."""
     log(ticket, "vivadesk.status", user=by, data={"old": old, "new": new})
     signals.status_changed.send(Ticket, ticket=ticket, old=old, new=new, by=by)
     if not quiet:
         _notify("status_changed", ticket, old=old, new=new)
+
+
+def _set_status(ticket: Ticket, new: str, *, by, quiet: bool = False) -> None:
+    """Write a transition on a locked ticket."""
+    old = ticket.status
+    fields = _apply_status(ticket, new)
+    ticket.save(update_fields=[*fields, "updated_at"])
+    _event(ticket, by, "status", old=old, new=new).save()
+    _record_status(ticket, old, new, by=by, quiet=quiet)
 
 
 @transaction.atomic
