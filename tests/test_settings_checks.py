@@ -64,6 +64,8 @@ BAD_VALUES = [
     ("RATE_CONFIRMATIONS_PER_ADDRESS", "0/h", "vivadesk.E021"),
     ("RATE_CONFIRMATIONS_GLOBAL", "200/w", "vivadesk.E022"),
     ("RATE_ACTIVATION_RESEND", "", "vivadesk.E023"),
+    ("LOGIN_RATE_PER_IP", "30 per 10m", "vivadesk.E031"),
+    ("LOGIN_RATE_PER_ACCOUNT", "0/15m", "vivadesk.E032"),
     ("MIN_FILL_SECONDS", -1, "vivadesk.E024"),
     ("MIN_FILL_SECONDS", "2", "vivadesk.E024"),
     ("TRUSTED_PROXIES", "10.0.0.2", "vivadesk.E025"),
@@ -116,6 +118,8 @@ def test_every_key_may_be_set_to_a_good_value(settings):
         "RATE_CONFIRMATIONS_PER_ADDRESS": "2/d",
         "RATE_CONFIRMATIONS_GLOBAL": "1000/h",
         "RATE_ACTIVATION_RESEND": "3/h",
+        "LOGIN_RATE_PER_IP": "60/h",
+        "LOGIN_RATE_PER_ACCOUNT": "5/30m",
         "MIN_FILL_SECONDS": 0.5,
         "TRUSTED_PROXIES": ["10.0.0.2", "::1"],
     }

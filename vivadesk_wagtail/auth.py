@@ -17,7 +17,7 @@ class CustomerEmailBackend(ModelBackend):
         profile = find_profile(username)
         if profile is None:
             # Run the hasher anyway so timing does not tell which addresses exist.
-            type(self).dummy_user_model().set_password(password)
+            self.dummy_user_model()().set_password(password)
             return None
         user = profile.user
         if user.check_password(password) and self.user_can_authenticate(user):

@@ -88,6 +88,14 @@ DEFAULTS: dict[str, Any] = {
     "RATE_CONFIRMATIONS_GLOBAL": "200/h",
     #: Requests for a new activation link per client IP.
     "RATE_ACTIVATION_RESEND": "5/h",
+    #: Login attempts (POSTs of the customer login and the Wagtail admin login)
+    #: per client IP, whatever the account.
+    "LOGIN_RATE_PER_IP": "30/10m",
+    #: Login attempts per submitted user name or e-mail address (lower-cased),
+    #: from any IP. Over the limit a login is refused without checking the
+    #: password; the count starts again when the window ends, so the owner is
+    #: never locked out for longer than one window.
+    "LOGIN_RATE_PER_ACCOUNT": "10/15m",
     #: A contact form sent faster than this after it was shown is a bot's.
     "MIN_FILL_SECONDS": 2,
     #: Human-looking mails from one sender on one ticket (or new tickets from

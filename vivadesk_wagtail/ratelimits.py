@@ -10,7 +10,7 @@ ignored.
 
 from __future__ import annotations
 
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage, is_ratelimited
 
 from . import conf
 
@@ -54,3 +54,36 @@ def confirmation_allowed(request, address: str) -> bool:
     ):
         return False
     return not _limited(request, "confirm-global", "all", "RATE_CONFIRMATIONS_GLOBAL")
+
+
+def login_account_key(username: str) -> str:
+    """The per-account counter's key: the submitted name, trimmed and
+    lower-cased (``Alice@Example.com`` and ``alice@example.com`` share one)."""
+    return (username or "").strip().lower()[:254]
+
+
+def login_retry_after(request, username: str) -> int:
+    """Count one login attempt for the client IP and for the submitted user
+    name; return 0 when it may go ahead, otherwise the seconds until the
+    exceeded window ends (for ``Retry-After``).
+
+    Every POST counts, successful or not, whether the account exists or not:
+    the answer never depends on the account. Windows are fixed, so a
+    throttled owner can log in again at the latest when the window ends.
+    """
+    checks = [("login-ip", client_ip(request), "LOGIN_RATE_PER_IP")]
+    account = login_account_key(username)
+    if account:
+        checks.append(("login-account", account, "LOGIN_RATE_PER_ACCOUNT"))
+    wait = 0
+    for group, key, rate_setting in checks:
+        usage = get_usage(
+            request,
+            group=f"vivadesk.{group}",
+            key=lambda _group, _request, key=key: key,
+            rate=conf.get(rate_setting),
+            increment=True,
+        )
+        if usage and usage["should_limit"]:
+            wait = max(wait, usage["time_left"], 1)
+    return wait

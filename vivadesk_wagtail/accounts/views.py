@@ -1,5 +1,5 @@
 """Customer account views: activation, a new activation link, login,
-password reset.
+password reset; and the throttled Wagtail admin login.
 
 The activation link's GET only shows the form (mail scanners prefetch links);
 the POST checks the token again, completes the account, logs the customer in
@@ -16,9 +16,11 @@ from django.shortcuts import render, resolve_url
 from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from wagtail.admin.views import account as wagtail_account
 
 from .. import ratelimits
 from ..mail import account_notifications
@@ -113,10 +115,46 @@ class ResendActivationView(View):
         )
 
 
-class LoginView(auth_views.LoginView):
+#: The same words whether the account exists, is unconfirmed or unknown.
+LOGIN_THROTTLED_MESSAGE = _(
+    "Too many login attempts. Please wait a few minutes and try again."
+)
+
+
+class ThrottledLoginMixin:
+    """Login attempts (POSTs) are counted per client IP and per submitted user
+    name (``ratelimits.login_retry_after``). Over a limit the password is not
+    checked: the login page comes back with a neutral message, status 429 and
+    ``Retry-After``. The windows are fixed, so nobody is locked out for good.
+    """
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        wait = ratelimits.login_retry_after(request, username)
+        if wait:
+            return self.throttled(username, wait)
+        return super().post(request, *args, **kwargs)
+
+    def throttled(self, username: str, wait: int):
+        # Validating the posted form would check the password, so an unbound
+        # form (the name filled in again) carries the message as its only error.
+        form = self.get_form_class()(self.request, initial={"username": username})
+        form.cleaned_data = {}
+        form.add_error(None, LOGIN_THROTTLED_MESSAGE)
+        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        response["Retry-After"] = str(wait)
+        return response
+
+
+class LoginView(ThrottledLoginMixin, auth_views.LoginView):
     template_name = f"{TEMPLATES}/login.html"
     authentication_form = CustomerLoginForm
     redirect_authenticated_user = True
+
+
+class AdminLoginView(ThrottledLoginMixin, wagtail_account.LoginView):
+    """Wagtail's admin login with the same limits; the host site routes
+    ``admin/login/`` here ahead of ``include(wagtailadmin_urls)``."""
 
 
 class PasswordResetView(auth_views.PasswordResetView):
