@@ -6,7 +6,7 @@ MANAGE := $(PY) site/manage.py
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test setup lint messages bench clean
+.PHONY: run test setup lint messages bench clean load
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=…)")'
@@ -30,6 +30,7 @@ run: setup
 	@echo "  Site (English):  http://$(HOST):$(PORT)/en/"
 	@echo "  Wagtail admin:   http://$(HOST):$(PORT)/admin/"
 	@echo "  Outgoing mail:   var/sent-mail/"
+	@echo "  Demo mail:       http://$(HOST):$(PORT)/de/demo-mail/  (read sent mail, reply as the customer)"
 	@echo ""
 	@trap 'kill $$QPID 2>/dev/null; wait $$QPID 2>/dev/null' INT TERM EXIT; \
 	  $(MANAGE) qcluster & QPID=$$!; \
@@ -59,3 +60,8 @@ messages: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) var dist build
+
+## load: load test (gunicorn + locust on a throw-away PostgreSQL database at
+## 127.0.0.1:5432); e.g. LOAD_ARGS="--duration 60 --users 40"
+load: $(VENV)/.installed
+	$(MANAGE) vivadesk_load $(LOAD_ARGS)

@@ -7,12 +7,20 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from vivadesk_wagtail.accounts.views import AdminLoginView
+
 urlpatterns = [
     path("django-admin/", admin.site.urls),
+    # Wagtail's login with the help desk's login throttling (before Wagtail's).
+    path("admin/login/", AdminLoginView.as_view(), name="wagtailadmin_login"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", set_language, name="set_language"),
 ]
+
+# Development only: the "Demo mail" page (sent mail, replies into the demo
+# inbox), at /<lang>/demo-mail/ when VIVADESK_DEMO_MAIL is on (dev.py).
+demo_patterns = []
 
 if settings.DEBUG:
     from django.conf.urls.static import static
@@ -20,8 +28,11 @@ if settings.DEBUG:
 
     urlpatterns += staticfiles_urlpatterns()
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    if getattr(settings, "VIVADESK_DEMO_MAIL", False):
+        demo_patterns.append(path("demo-mail/", include("home.demo_mail.urls")))
 
 urlpatterns += i18n_patterns(
+    *demo_patterns,
     path("helpdesk/", include("vivadesk_wagtail.urls")),
     path("", include(wagtail_urls)),
 )

@@ -1,4 +1,5 @@
-"""Building blocks of the demo data: locales, pages and their translations."""
+"""Building blocks of the demo data: locales, pages and their translations,
+the demo inbox."""
 
 from __future__ import annotations
 
@@ -52,3 +53,11 @@ def ensure_site_root(home: Page) -> None:
         site.root_page = home
         site.site_name = "VIVA"
         site.save()
+
+
+def demo_inbox():
+    """The demo inbox: the maildir ``<VAR_DIR>/inbox`` (``cur``/``new``/``tmp``)
+    and the django-mailbox ``Mailbox`` row the scheduled poller reads."""
+    from home.demo_mail.mail import ensure_inbox
+
+    return ensure_inbox()

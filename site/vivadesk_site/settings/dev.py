@@ -11,3 +11,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 
 # One web process with in-memory rate-limit counters (see base.py).
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# The "Demo mail" page, /<lang>/demo-mail/ (only with DEBUG): the mail in
+# var/sent-mail/ with a reply button that places the customer's reply in the
+# demo inbox maildir var/inbox/, polled every minute (see the README).
+VIVADESK_DEMO_MAIL = env.bool("VIVADESK_DEMO_MAIL", default=True)

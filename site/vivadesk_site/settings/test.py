@@ -36,3 +36,6 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 
 # One web process with in-memory rate-limit counters (see base.py).
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# The demo command's maildir inbox stays out of the repository's var/.
+VIVADESK_DEMO_INBOX = f"{_tmp}/inbox"

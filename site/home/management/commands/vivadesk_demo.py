@@ -1,5 +1,6 @@
 """Load the demo data of the reference site (idempotent): locales, the German
-home page with its English translation, and a staff user."""
+home page with its English translation, a staff user and the demo inbox (a
+local maildir polled like a real mailbox)."""
 
 import os
 
@@ -63,6 +64,7 @@ class Command(BaseCommand):
                 ContactPage.objects.get(pk=contact.pk), locales["en"], CONTACT_EN
             )
         self.staff_user()
+        self.demo_inbox()
 
     def home_page(self, locale_de):
         home = HomePage.objects.filter(locale=locale_de, depth=2).first()
@@ -119,5 +121,13 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Staff login for /admin/: {STAFF_USERNAME} / {password}"
+            )
+        )
+
+    def demo_inbox(self):
+        box = demo.demo_inbox()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo inbox (maildir, polled every minute): {box.location}"
             )
         )
