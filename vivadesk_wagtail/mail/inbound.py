@@ -29,7 +29,7 @@ from django.utils import timezone
 from .. import conf
 from ..models import InboundMail, InboundOutcome, InboundState
 from ..tasks import enqueue
-from . import content, parsing
+from . import parsing
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +62,19 @@ class Result:
         }
 
 
-def _summary(raw: bytes) -> tuple[str, str]:
-    """From and Subject for the row, read from the header block only."""
+def _headers(raw: bytes):
+    """The header block, or ``None`` if it cannot be read at all."""
     try:
-        headers = parsing.parse_headers(raw)
+        return parsing.parse_headers(raw)
+    except Exception:  # noqa: BLE001 - a summary must never stop the recording
+        return None
+
+
+def _summary(headers) -> tuple[str, str]:
+    """From and Subject for the row, read from the header block only."""
+    if headers is None:
+        return "", ""
+    try:
         from_header = " / ".join(
             parsing.header_text(v) for v in headers.get_all("From") or []
         )
@@ -80,8 +89,9 @@ def record(
     """Store a mail durably; ``(row, created)``. Raises if it could not be
     stored, so the caller leaves the mail on its server. A mail recorded
     before is found by the unique dedupe key (its new file is removed)."""
-    key, message_id = parsing.dedupe_key(raw)
-    from_header, subject = _summary(raw)
+    headers = _headers(raw)
+    key, message_id = parsing.dedupe_key(raw, headers)
+    from_header, subject = _summary(headers)
     row = InboundMail(
         dedupe_key=key,
         message_id=message_id,
@@ -175,7 +185,7 @@ def _decision_fields(row: InboundMail, decision, parsed=None) -> dict:
     }
     if parsed is not None:
         fields["sender"] = parsed.sender[:254]
-        fields["text"] = content.visible_text(parsed.text)
+        fields["text"] = parsed.visible_text
     fields["detail"] = "\n".join(filter(None, [row.detail, *decision.notes]))
     return fields
 
@@ -205,9 +215,12 @@ def _claim_with(row: InboundMail, decision, parsed=None) -> None:
     row.updated_at = now
 
 
-def process(pk: int, row: InboundMail | None = None) -> Result:
+def process(
+    pk: int, row: InboundMail | None = None, raw: bytes | None = None
+) -> Result:
     """Process one recorded mail exactly once; a row no longer ``pending``
-    is left alone and its earlier result returned.
+    is left alone and its earlier result returned. ``row`` and ``raw``: the
+    caller has them in memory already (``ingest``).
 
     The work runs in one transaction that ends with the claim; if anything
     fails it is rolled back whole and the row is held, with the reason and
@@ -225,7 +238,7 @@ def process(pk: int, row: InboundMail | None = None) -> Result:
             if row.size > conf.get("INBOUND_MAX_SIZE"):
                 decision = service.held("too_large")
             else:
-                parsed = parsing.parse(row.read_raw())
+                parsed = parsing.parse(raw if raw is not None else row.read_raw())
                 decision = service.handle(row, parsed)
             _claim_with(row, decision, parsed)
     except _AlreadyProcessed:
@@ -298,4 +311,4 @@ def ingest(raw: bytes, *, source: str = "") -> Result:
         result = result_of(row)
         result.outcome, result.reason = "duplicate", row.outcome or row.reason
         return result
-    return process(row.pk, row)
+    return process(row.pk, row, raw if created else None)

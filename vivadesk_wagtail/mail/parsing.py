@@ -22,6 +22,7 @@ from email.headerregistry import HeaderRegistry
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses
+from functools import cached_property
 
 from . import content
 
@@ -66,6 +67,11 @@ class ParsedMail:
     parts: list[MailPart] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @cached_property
+    def visible_text(self) -> str:
+        """:attr:`text` without quoted history and signature."""
+        return content.visible_text(self.text)
+
     def header(self, name: str) -> str:
         return header_text(self.message.get(name, ""))
 
@@ -73,13 +79,15 @@ class ParsedMail:
         return [header_text(v) for v in self.message.get_all(name) or []]
 
 
-def dedupe_key(raw: bytes) -> tuple[str, str]:
+def dedupe_key(raw: bytes, headers: Message | None = None) -> tuple[str, str]:
     """``(key, message_id)``: the Message-ID's hash, else the raw bytes' hash.
 
-    Only the header block is parsed, so this never recurses into the body.
+    Only the header block is parsed (or ``headers``, the caller's parse of
+    it), so this never recurses into the body.
     """
     try:
-        headers = parse_headers(raw)
+        if headers is None:
+            headers = parse_headers(raw)
         message_id = first_message_id(header_text(headers.get("Message-ID", "")))
     except Exception:  # noqa: BLE001 - any header garbage: fall back to the hash
         message_id = ""

@@ -90,7 +90,8 @@ def by_headers(parsed: ParsedMail, annotations: dict) -> Ticket | None:
 
 def by_subject(parsed: ParsedMail, annotations: dict) -> Ticket | None:
     for reference in subject_references(parsed.subject):
-        ticket = _tickets(annotations).filter(reference__iexact=reference).first()
+        # ``subject_references`` spells them as stored: an exact, indexed match.
+        ticket = _tickets(annotations).filter(reference=reference).first()
         if ticket is not None:
             return ticket
     return None

@@ -8,6 +8,14 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
+class CustomerProfileQuerySet(models.QuerySet):
+    def for_address(self, email: str) -> CustomerProfileQuerySet:
+        """The profile of ``email`` (normalised), in any case: compares
+        ``lower(email)``, which the unique index covers (``iexact`` would be a
+        ``LIKE``, scanning the table)."""
+        return self.alias(email_lower=Lower("email")).filter(email_lower=email.lower())
+
+
 class CustomerProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -23,6 +31,8 @@ class CustomerProfile(models.Model):
     #: Set when mail to the address bounced permanently; no more mail goes out.
     mail_undeliverable = models.BooleanField(_("mail undeliverable"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = CustomerProfileQuerySet.as_manager()
 
     #: Help-desk rows are never "used" by pages or snippets: saving one skips
     #: Wagtail's reference index.

@@ -176,6 +176,8 @@ class Ticket(index.Indexed, models.Model):
         verbose_name_plural = _("tickets")
         indexes = [
             models.Index(fields=["customer", "status", "updated_at"]),
+            # "Mine" in the agents' listing (and its count).
+            models.Index(fields=["assignee", "status"]),
             # The agents' default listing: open tickets, oldest waiting first.
             models.Index(
                 Coalesce("customer_activity_at", "created_at"),

@@ -50,7 +50,7 @@ def find_profile(address: str, **annotations) -> CustomerProfile | None:
     return (
         CustomerProfile.objects.select_related("user")
         .annotate(**annotations)
-        .filter(email__iexact=email)
+        .for_address(email)
         .first()
     )
 

@@ -20,9 +20,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import IntegerField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -132,18 +132,22 @@ def _auto_reply(row: InboundMail, parsed: ParsedMail, reason: str) -> Decision:
     return ignored(reason, ticket=ticket, message=message, notes=notes)
 
 
-def _recent(sender: str, outcome: str, *, per_ticket: bool = False):
+def _recent(sender: str, outcome: str, *, per_ticket: bool = False) -> RawSQL:
     """How many mails of ``outcome`` ``sender`` sent in the flood window (on
-    the ticket being read, with ``per_ticket``): a subquery, so it is read
-    with the ticket or profile it is about."""
+    the ticket being read, with ``per_ticket``): a scalar subquery, read with
+    the ticket or profile it is about. Written as SQL because the ORM's
+    grouped subquery costs more to build than the whole lookup it rides on."""
     since = timezone.now() - conf.get("INBOUND_FLOOD_WINDOW")
-    rows = InboundMail.objects.filter(
-        sender=sender, outcome=outcome, received_at__gte=since
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT COUNT(*) FROM {quote(InboundMail._meta.db_table)} recent"
+        " WHERE recent.sender = %s AND recent.outcome = %s"
+        " AND recent.received_at >= %s"
     )
     if per_ticket:
-        rows = rows.filter(ticket=OuterRef("pk"))
-    counted = rows.order_by().values("sender").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted[:1]), 0)
+        sql += f" AND recent.ticket_id = {quote(Ticket._meta.db_table)}.id"
+    params = (sender, outcome, connection.ops.adapt_datetimefield_value(since))
+    return RawSQL(sql, params, output_field=IntegerField())
 
 
 def _reply(row: InboundMail, parsed: ParsedMail, ticket: Ticket) -> Decision:
@@ -271,7 +275,7 @@ def build_message(row: InboundMail, parsed: ParsedMail, kind: str, author):
     """The ticket message of a mail and the notes on parts that were dropped."""
     attachments, notes = checked_attachments(parsed)
     new = tickets.NewMessage(
-        body=content.visible_text(parsed.text),
+        body=parsed.visible_text,
         kind=kind,
         channel=Channel.EMAIL,
         author=author,

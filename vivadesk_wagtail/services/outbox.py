@@ -20,7 +20,7 @@ def mark_failed(row: OutboundEmail, error: str, *, permanent: bool) -> None:
     row.last_error = error
     row.save(update_fields=["state", "last_error", "subject", "updated_at"])
     if permanent:
-        CustomerProfile.objects.filter(email__iexact=row.recipient).update(
+        CustomerProfile.objects.for_address(row.recipient).update(
             mail_undeliverable=True
         )
     if row.ticket_id is None:
