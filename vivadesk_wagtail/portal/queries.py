@@ -10,7 +10,16 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+    When,
+)
 from django.http import Http404, QueryDict
 
 from ..models import (
@@ -124,12 +133,15 @@ def get_ticket(user, reference: str) -> Ticket:
 
 
 def thread(ticket: Ticket):
-    """The public thread in order: never internal notes."""
+    """The public thread in order: never internal notes. Each message comes
+    with its attachments as the list ``files`` (two queries in all); what the
+    page does not show (mail HTML, file paths, hashes) is not loaded."""
+    files = TicketAttachment.objects.only("message_id", "original_name", "size")
     return (
         TicketMessage.objects.public()
         .filter(ticket=ticket)
-        .select_related("author")
-        .prefetch_related("attachments")
+        .only("kind", "author_id", "body", "event", "created_at")
+        .prefetch_related(Prefetch("attachments", queryset=files, to_attr="files"))
         .order_by("created_at", "pk")
     )
 

@@ -12,8 +12,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import (
@@ -22,6 +24,7 @@ from django.views.decorators.http import (
     require_safe,
 )
 
+from ..dates import local_datetime
 from ..models import (
     OPEN_STATUSES,
     Channel,
@@ -82,17 +85,57 @@ def my_requests(request):
     )
 
 
-def _entry(message: TicketMessage, user) -> dict:
+def _attachment_links(ticket: Ticket):
+    """A function turning an attachment into its download link (escaped
+    HTML). The URL is reversed once per page, not once per file."""
+    sample = reverse("vivadesk_wagtail:attachment", args=[ticket.reference, 0])
+    head, _zero, tail = sample.rpartition("/0/")
+
+    def link(attachment) -> str:
+        return format_html(
+            '<a href="{}" download>{}</a> <span class="vivadesk-size">({})</span>',
+            f"{head}/{attachment.pk}/{tail}",
+            attachment.original_name,
+            filesizeformat(attachment.size),
+        )
+
+    return link
+
+
+def _entry(message: TicketMessage, user, link, dom_id: str) -> dict:
+    """What the thread shows of one message, ready to output: the template
+    only prints these values (a page can have hundreds of messages)."""
+    iso, when = local_datetime(message.created_at)
+    entry = {
+        "id": dom_id,
+        "kind": message.kind,
+        "datetime": iso,
+        "when": when,
+        "body": message.body,
+    }
     if message.kind == MessageKind.EVENT:
-        return {"message": message, "event": event_text(message, user)}
+        entry["event"] = event_text(message, user)
+        return entry
     if message.kind == MessageKind.CUSTOMER:
         author = _("You") if message.author_id == user.pk else _("Customer")
     elif message.kind == MessageKind.AUTO:
         author = _("Automatic reply")
     else:
         author = _("VIVA HelpDesk")
-    attachments = list(message.attachments.all())
-    return {"message": message, "author": author, "attachments": attachments}
+    entry["author"] = author
+    entry["attachments"] = [link(a) for a in message.files]
+    return entry
+
+
+def _entries(ticket: Ticket, user) -> list[dict]:
+    """The public thread, oldest first; the last entry is ``#latest``."""
+    messages = list(queries.thread(ticket))
+    link = _attachment_links(ticket)
+    last = len(messages) - 1
+    return [
+        _entry(m, user, link, "latest" if i == last else f"message-{m.pk}")
+        for i, m in enumerate(messages)
+    ]
 
 
 def _form_data(ticket: Ticket) -> list[dict]:
@@ -105,7 +148,7 @@ def _form_data(ticket: Ticket) -> list[dict]:
 
 
 def render_ticket(request, ticket: Ticket, form: CommentForm | None = None):
-    entries = [_entry(m, request.user) for m in queries.thread(ticket)]
+    entries = _entries(ticket, request.user)
     attachments = [a for e in entries for a in e.get("attachments", ())]
     follows = ticket.follows
     if follows is not None and follows.customer_id != request.user.pk:

@@ -82,6 +82,12 @@ class TicketFilterSet(WagtailFilterSet):
         model = Ticket
         fields = ["show", "status", "assignee", "category", "created"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The agents, looked up once per listing: callable choices would be
+        # queried again for validation, the form and the active-filter pills.
+        self.filters["assignee"].extra["choices"] = assignee_choices()
+
     def filter_show(self, queryset, name, value):
         statuses = SHOW_STATUSES.get(value)
         return queryset.filter(status__in=statuses) if statuses else queryset

@@ -20,6 +20,7 @@ from .filters import OutboundEmailFilterSet, TicketFilterSet
 from .forms import display_name
 from .held_mail import HeldMailViewSet
 from .listing import TicketIndexView
+from .thread import status_label
 from .views import (
     TicketHistoryView,
     TicketScreenView,
@@ -49,7 +50,7 @@ class TicketViewSet(AgentsOnlyViewSet):
         FastColumn(
             "status",
             label=pgettext_lazy("ticket", "Status"),
-            accessor="get_status_display",
+            accessor=lambda ticket: status_label(ticket.status),
             sort_key="status",
         ),
         FastColumn(
