@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 def test_load_test_shows_no_errors_and_no_lost_or_duplicated_tickets(tmp_path):
     for module in ("gunicorn", "locust"):
         if importlib.util.find_spec(module) is None:
