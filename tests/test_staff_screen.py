@@ -268,3 +268,56 @@ def test_screen_queries_do_not_grow_with_the_thread(
     add(30)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert agent_client.get(screen_url(ticket)).status_code == 200
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+    b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01"
+    b"\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+@pytest.mark.django_db
+def test_inline_images_of_a_mail_show_in_its_frame_and_nothing_else_does(
+    agent_client,
+):
+    """``cid:`` images become ``data:`` URIs of their own attachments (the
+    sandboxed frame loads nothing else); unknown ids and non-raster parts
+    lose their source; the stored HTML keeps ``cid:``."""
+    import base64
+    import html as html_lib
+    import re
+
+    from tests import emails
+    from vivadesk_wagtail.mail.inbound import ingest
+
+    factories.customer()
+    mail = emails.build(
+        subject="Screenshot",
+        body="Siehe Bild.",
+        html=(
+            '<p>Fehler:</p><img src="cid:shot@example.com">'
+            '<img src="cid:vector@example.com"><img src="cid:missing@example.com">'
+        ),
+    )
+    mail = emails.with_inline_parts(
+        mail,
+        [
+            ("shot.png", PNG, "image/png", "shot@example.com"),
+            ("vector.svg", SVG, "image/svg+xml", "vector@example.com"),
+        ],
+    )
+    result = ingest(mail)
+    assert result.outcome == "new_ticket", result
+    message = TicketMessage.objects.get(ticket__reference=result.ticket)
+    assert 'src="cid:shot@example.com"' in message.html
+
+    page = agent_client.get(screen_url(message.ticket)).content.decode()
+    (srcdoc,) = re.findall(r'srcdoc="([^"]*)"', page)
+    document = html_lib.unescape(srcdoc)
+    png_uri = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    assert f'src="{png_uri}"' in document
+    assert "cid:" not in document
+    assert "svg" not in document.split("<p>", 1)[1]
+    assert "img-src data:" in document  # the frame's own policy

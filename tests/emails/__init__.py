@@ -79,3 +79,24 @@ def fresh_content_types():
     ContentType.objects.clear_cache()
     yield
     ContentType.objects.clear_cache()
+
+
+def with_inline_parts(raw: bytes, parts: list[tuple[str, bytes, str, str]]) -> bytes:
+    """``raw`` (a mail with an HTML part) with ``(name, data, "type/sub",
+    content_id)`` parts related to its HTML, as mail clients send
+    inline images."""
+    from email import policy
+    from email.parser import BytesParser
+
+    mail = BytesParser(policy=policy.default).parsebytes(raw)
+    html = mail.get_body(preferencelist=("html",))
+    for name, data, ctype, content_id in parts:
+        maintype, subtype = ctype.split("/")
+        html.add_related(
+            data,
+            maintype=maintype,
+            subtype=subtype,
+            cid=f"<{content_id}>",
+            filename=name,
+        )
+    return mail.as_bytes()

@@ -5,14 +5,25 @@ turned into sentences here, in the agent's language. Mail HTML is never put
 into the admin page's DOM: it becomes the ``srcdoc`` of a sandboxed iframe,
 behind a Content-Security-Policy that blocks scripts and remote resources
 (tracking pixels), even though it was already sanitised when stored.
+
+Inline images (``cid:``) show from the mail's own attachments: the stored
+HTML keeps ``cid:``, and here each one becomes a ``data:`` URI of its
+attachment. A link to the download view would not load: the sandboxed frame
+has no origin, so the browser sends it no session cookie, and the policy
+lets nothing but ``data:`` images in. Only raster images whose type the
+upload check confirmed by their bytes are inlined, up to
+:data:`INLINE_IMAGE_MAX_SIZE`; others lose their source and stay in the
+message's attachment list, with the authorised download link.
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from ..mail.content import link_inline_images
 from ..models import Channel, InboundMail, MessageKind, TicketMessage, TicketStatus
 
 #: Prepended to every mail body shown in the sandboxed iframe: nothing may
@@ -23,6 +34,12 @@ IFRAME_POLICY = (
     '<meta name="referrer" content="no-referrer">'
     '<base target="_blank">'
 )
+
+
+#: Image types shown inline (SVG is not: it is a document, not a picture).
+INLINE_IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+#: Larger inline images are left to the attachment list.
+INLINE_IMAGE_MAX_SIZE = 2 * 1024 * 1024
 
 
 def status_label(value) -> str:
@@ -93,13 +110,39 @@ def raw_mail_ids(messages) -> dict[int, int]:
 
 
 def _item(message: TicketMessage, raw_mail_id: int | None = None) -> ThreadItem:
+    attachments = list(message.attachments.all())
     kind = MessageKind(message.kind) if message.kind in MessageKind.values else None
     return ThreadItem(
         message=message,
         css_class=KIND_CLASSES.get(kind, "vd-msg--event"),
         label=str(kind.label) if kind else message.kind,
         event_text=describe_event(message.event) if kind == MessageKind.EVENT else "",
-        html_document=IFRAME_POLICY + message.html if message.html else "",
-        attachments=list(message.attachments.all()),
+        html_document=mail_document(message.html, attachments),
+        attachments=attachments,
         raw_mail_id=raw_mail_id,
     )
+
+
+def mail_document(html: str, attachments) -> str:
+    """The iframe document of a mail's stored HTML ("" without HTML)."""
+    if not html:
+        return ""
+    if "cid:" in html:
+        html = link_inline_images(html, attachments, inline_image_uri)
+    return IFRAME_POLICY + html
+
+
+def inline_image_uri(attachment) -> str:
+    """A ``data:`` URI of an image attachment, or "" if it is not shown."""
+    if (
+        attachment.content_type not in INLINE_IMAGE_TYPES
+        or attachment.size > INLINE_IMAGE_MAX_SIZE
+    ):
+        return ""
+    try:
+        with attachment.file.open("rb") as handle:
+            data = handle.read(INLINE_IMAGE_MAX_SIZE + 1)
+    except OSError:
+        return ""
+    encoded = base64.b64encode(data).decode("ascii")
+    return f"data:{attachment.content_type};base64,{encoded}"
