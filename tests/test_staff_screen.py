@@ -321,3 +321,24 @@ def test_inline_images_of_a_mail_show_in_its_frame_and_nothing_else_does(
     assert "cid:" not in document
     assert "svg" not in document.split("<p>", 1)[1]
     assert "img-src data:" in document  # the frame's own policy
+
+
+@pytest.mark.django_db
+def test_times_show_in_the_site_time_zone_on_the_screen_and_the_listing(
+    agent_client, ticket
+):
+    """Agents without a time zone of their own read Berlin time, as the
+    customers do in the portal (10:07 UTC in January is 11:07 there)."""
+    from datetime import datetime
+    from datetime import timezone as dt_timezone
+
+    from vivadesk_wagtail.models import Ticket
+
+    moment = datetime(2026, 1, 15, 10, 7, tzinfo=dt_timezone.utc)
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=moment, updated_at=moment)
+    TicketMessage.objects.filter(ticket=ticket).update(created_at=moment)
+    screen = agent_client.get(screen_url(ticket)).content.decode()
+    listing = agent_client.get(url("list") + "?show=all").content.decode()
+    for page in (screen, listing):
+        assert "11:07" in page
+        assert "10:07" not in page
