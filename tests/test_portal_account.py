@@ -112,6 +112,7 @@ def test_mail_links_point_into_the_portal_in_the_rows_language(settings):
         == f"https://www.viva.de/en/helpdesk/requests/{ticket.reference}/"
     )
     assert found["my_requests"] == "https://www.viva.de/en/helpdesk/requests/"
+    assert "admin_ticket" not in found
     staff = OutboundEmail.objects.get(ticket=ticket, event="staff_new_ticket")
     staff_links = links.for_mail(staff)
     assert "ticket" not in staff_links and "my_requests" not in staff_links

@@ -9,7 +9,7 @@ from django.utils import translation
 from .. import conf
 
 #: Mails that go to staff, not to the ticket's customer: they get the admin
-#: link only, never portal links.
+#: link only, never portal links (and customers never get the admin link).
 STAFF_EVENTS = frozenset({"staff_new_ticket", "customer_replied", "staff_note"})
 
 
@@ -37,6 +37,6 @@ def for_mail(row) -> dict:
             links["my_requests"] = absolute(reverse("vivadesk_wagtail:my_requests"))
             if row.ticket_id:
                 links["ticket"] = portal_ticket_url(row.ticket)
-    if row.ticket_id:
+    if row.ticket_id and not to_customer:
         links["admin_ticket"] = admin_ticket_url(row.ticket)
     return links
