@@ -329,12 +329,11 @@ def test_times_show_in_the_site_time_zone_on_the_screen_and_the_listing(
 ):
     """Agents without a time zone of their own read Berlin time, as the
     customers do in the portal (10:07 UTC in January is 11:07 there)."""
-    from datetime import datetime
-    from datetime import timezone as dt_timezone
+    from datetime import UTC, datetime
 
     from vivadesk_wagtail.models import Ticket
 
-    moment = datetime(2026, 1, 15, 10, 7, tzinfo=dt_timezone.utc)
+    moment = datetime(2026, 1, 15, 10, 7, tzinfo=UTC)
     Ticket.objects.filter(pk=ticket.pk).update(created_at=moment, updated_at=moment)
     TicketMessage.objects.filter(ticket=ticket).update(created_at=moment)
     screen = agent_client.get(screen_url(ticket)).content.decode()

@@ -10,9 +10,13 @@ ignored.
 
 from __future__ import annotations
 
+import logging
+
 from django_ratelimit.core import get_usage, is_ratelimited
 
 from . import conf
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request) -> str:
@@ -53,7 +57,16 @@ def confirmation_allowed(request, address: str) -> bool:
         request, "confirm-address", address.lower(), "RATE_CONFIRMATIONS_PER_ADDRESS"
     ):
         return False
-    return not _limited(request, "confirm-global", "all", "RATE_CONFIRMATIONS_GLOBAL")
+    if _limited(request, "confirm-global", "all", "RATE_CONFIRMATIONS_GLOBAL"):
+        # Tickets are still opened (staff are told of each), but their
+        # senders get no confirmation: operations must hear of it.
+        logger.warning(
+            "The global cap of confirmation mails (%s) is reached: no "
+            "confirmation for a new request from an unconfirmed address",
+            conf.get("RATE_CONFIRMATIONS_GLOBAL"),
+        )
+        return False
+    return True
 
 
 def login_account_key(username: str) -> str:

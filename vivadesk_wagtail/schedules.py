@@ -37,6 +37,11 @@ SCHEDULES = (
         "vivadesk_wagtail.inbound_tasks.purge_raw_mail",
         1440,
     ),
+    Periodic(
+        "vivadesk: remove files no row refers to",
+        "vivadesk_wagtail.tasks.purge_orphan_files",
+        1440,
+    ),
 )
 
 

@@ -79,3 +79,15 @@ def generated_name(prefix: str) -> str:
 
 def attachment_upload_to(instance, filename: str) -> str:
     return generated_name("attachments")
+
+
+def stored_files(directory: str = "vivadesk"):
+    """Every file name below ``directory`` in the private storage."""
+    try:
+        directories, files = _private.listdir(directory)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{directory}/{name}"
+    for name in directories:
+        yield from stored_files(f"{directory}/{name}")

@@ -9,6 +9,7 @@ queues nothing, whichever broker is configured.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -176,3 +177,34 @@ def update_search_index() -> int:
     from .services.search_index import update_changed
 
     return update_changed()
+
+
+#: A stored file younger than this may belong to a transaction still running.
+ORPHAN_GRACE = timedelta(hours=6)
+
+
+def purge_orphan_files() -> int:
+    """Delete stored files no row refers to: a file is written before its
+    row, so a transaction rolled back after that leaves it behind. Files
+    younger than :data:`ORPHAN_GRACE` are left alone. Returns how many went."""
+    from .models import InboundMail, TicketAttachment
+    from .storage import private_storage, stored_files
+
+    referenced = set(TicketAttachment.objects.values_list("file", flat=True))
+    referenced.update(InboundMail.objects.exclude(raw="").values_list("raw", flat=True))
+    cutoff = timezone.now() - ORPHAN_GRACE
+    storage = private_storage()
+    removed = 0
+    for name in stored_files():
+        if name in referenced:
+            continue
+        try:
+            if storage.get_modified_time(name) > cutoff:
+                continue
+        except (OSError, NotImplementedError):
+            continue
+        storage.delete(name)
+        removed += 1
+    if removed:
+        logger.info("Removed %d stored files that no row refers to", removed)
+    return removed

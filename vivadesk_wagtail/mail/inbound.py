@@ -236,6 +236,14 @@ def process(
     try:
         with transaction.atomic():
             if row.size > conf.get("INBOUND_MAX_SIZE"):
+                # Kept and held, never processed: staff must hear of it.
+                logger.warning(
+                    "Inbound mail %s from %s (%d bytes) is over INBOUND_MAX_SIZE "
+                    "and held for review",
+                    row.pk,
+                    row.from_header[:200],
+                    row.size,
+                )
                 decision = service.held("too_large")
             else:
                 parsed = parsing.parse(raw if raw is not None else row.read_raw())
