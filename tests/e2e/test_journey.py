@@ -202,7 +202,8 @@ def test_german_journey(
         ),
     )
     Mailbox.objects.create(name="helpdesk", uri=dovecot.uri())
-    assert inbound_tasks.poll_mailboxes() == {"helpdesk": "1 new"}
+    # The demo's local maildir is polled too (and is empty).
+    assert inbound_tasks.poll_mailboxes()["helpdesk"] == "1 new"
     ticket.refresh_from_db()
     assert ticket.status != "done"  # the customer's reply reopened it
 
