@@ -100,8 +100,8 @@ def format_reference(number: int) -> str:
 
 
 def _lock(ticket: Ticket) -> Ticket:
-    """The ticket under its row lock, with its customer (notifications and
-    the search index read it); only the ticket row is locked."""
+    """The ticket under its row lock, with its customer (notifications read
+    it); only the ticket row is locked."""
     return (
         Ticket.objects.select_related("customer")
         .select_for_update(of=("self",))
