@@ -1104,7 +1104,7 @@ def test_c2_two_parallel_posts_with_one_new_address_make_one_account():
 
 
 @pytest.mark.postgres
-def test_c3_two_workers_processing_one_mail_write_one_message():
+def test_c3_two_workers_processing_one_mail_write_one_message(caplog):
     require_postgresql()
     ticket = factories.ticket()
     raw = emails.build(
@@ -1116,6 +1116,8 @@ def test_c3_two_workers_processing_one_mail_write_one_message():
     assert errors == []
     assert results == ["reply"] * 4
     assert ticket.messages.filter(channel="email").count() == 1
+    # Losing the race is not an error (no traceback in the log).
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     again, created = inbound.record(raw, queue=False)
     assert not created and again.pk == row.pk
 

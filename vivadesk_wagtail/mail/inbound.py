@@ -256,6 +256,10 @@ def process(
         row.detail = str(exc)
         return _hold(row, decision, None)
     except Exception as exc:  # noqa: BLE001 - one bad mail never blocks the rest
+        if not InboundMail.objects.pending().filter(pk=row.pk).exists():
+            # Another worker processed it meanwhile (this one then trips
+            # over the unique keys of what that one wrote): not an error.
+            return result_of(InboundMail.objects.get(pk=row.pk))
         logger.exception("Processing inbound mail %s failed", row.pk)
         decision = service.held("error")
         decision.outcome = InboundOutcome.ERROR
