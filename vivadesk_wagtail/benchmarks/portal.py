@@ -1,12 +1,13 @@
 """Portal benchmark: "My requests" and a ticket page, in-process.
 
-Seeds a throw-away data set inside one transaction that is rolled back at the
-end (bulk inserts: this is measurement scaffolding, not a writer of ticket
-state), renders the pages through Django's test client and reports median
-times and query counts. Meant to be wrapped by a management command::
+Per data size (tickets in the database) seeds a throw-away data set inside one
+transaction that is rolled back at the end (bulk inserts: this is measurement
+scaffolding, not a writer of ticket state), renders the pages through Django's
+test client and prints median / min / max times, query counts and peak memory.
+Meant to be wrapped by a management command::
 
     from vivadesk_wagtail.benchmarks import portal as benchmark
-    benchmark.run(self.stdout, total=10_000)
+    benchmark.run(self.stdout, sizes=(1_000, 10_000))
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ..models import (
     TicketMessage,
     TicketStatus,
 )
-from . import measure
+from . import header, measure, row, within
 
 NUMBER_OFFSET = 9_000_000_000_000
 STATUSES = list(TicketStatus.values)
@@ -94,24 +95,32 @@ def _long_thread(user, start: int, messages: int = 50, files: int = 10) -> Ticke
     return ticket
 
 
-def run(stdout, *, total: int = 10_000, per_customer=(10, 100, 1000), runs=30):
-    """Seed, measure, print, roll back."""
-    files = []
-    try:
-        with transaction.atomic():
-            _seed_and_measure(stdout, total, per_customer, runs, files)
-            raise _Rollback
-    except _Rollback:
-        pass
-    finally:
-        for attachment_file in files:
-            attachment_file.storage.delete(attachment_file.name)
+def run(
+    stdout, *, sizes=(1_000, 10_000), per_customer=(10, 100, 1000), runs=30
+) -> None:
+    """Per size (tickets in the database): seed, measure, print, roll back."""
+    stdout.write(header())
+    for total in sizes:
+        files = []
+        try:
+            with transaction.atomic():
+                _seed_and_measure(stdout, total, per_customer, runs, files)
+                raise _Rollback
+        except _Rollback:
+            pass
+        finally:
+            for attachment_file in files:
+                attachment_file.storage.delete(attachment_file.name)
 
 
 def _seed_and_measure(stdout, total, per_customer, runs, files) -> None:
     start = 0
     measured = {}
+    skipped = []
     for count in per_customer:
+        if start + count > total:  # more than this size holds
+            skipped.append(count)
+            continue
         user = _customer(f"c{count}")
         _tickets(user, count, start)
         start += count
@@ -120,24 +129,23 @@ def _seed_and_measure(stdout, total, per_customer, runs, files) -> None:
     rest = max(total - start, 0)
     _tickets(filler, rest, start)
     start += rest
-    thread_user = measured[per_customer[len(per_customer) // 2]]
+    thread_user = list(measured.values())[len(measured) // 2] if measured else filler
     ticket = _long_thread(thread_user, start)
     files.extend(a.file for a in ticket.attachments.all())
     client = Client(HTTP_HOST="localhost")
-    stdout.write(f"tickets in database: {Ticket.objects.count()}\n")
+    stdout.write(f"-- {Ticket.objects.count()} tickets in database\n")
     with translation.override("de"):
         list_path = reverse("vivadesk_wagtail:my_requests")
         ticket_path = reverse("vivadesk_wagtail:ticket", args=[ticket.reference])
     for count, user in measured.items():
         client.force_login(user)
-        median, queries = measure(client, list_path, runs)
-        stdout.write(
-            f"My requests, {count:>5} tickets: median {median:6.2f} ms, "
-            f"{queries} queries\n"
-        )
+        figures = measure(client, list_path, runs)
+        met = within(figures, ms=15, queries=10)
+        label = f"My requests, {count:>5} tickets"
+        stdout.write(row(label, figures, "≤ 15 ms, ≤ 10 queries", met))
+    for count in skipped:
+        stdout.write(f"My requests, {count:>5} tickets: n/a (more than this size)\n")
     client.force_login(thread_user)
-    median, queries = measure(client, ticket_path, runs)
-    stdout.write(
-        f"Ticket page, 50 messages / 10 attachments: median {median:6.2f} ms, "
-        f"{queries} queries\n"
-    )
+    figures = measure(client, ticket_path, runs)
+    label = "Ticket page, 50 messages / 10 attachments"
+    stdout.write(row(label, figures, "≤ 15 ms", within(figures, ms=15)))

@@ -1,13 +1,13 @@
 """Admin benchmark: the ticket listing and the ticket screen, in-process.
 
-Seeds a throw-away data set inside one transaction that is rolled back at the
-end (bulk inserts: measurement scaffolding, not a writer of ticket state),
-renders the admin pages through Django's test client as a superuser and
-prints median times and query counts. Meant to be wrapped by a management
-command::
+Per data size (tickets in the database) seeds a throw-away data set inside one
+transaction that is rolled back at the end (bulk inserts: measurement
+scaffolding, not a writer of ticket state), renders the admin pages through
+Django's test client as a superuser and prints median / min / max times, query
+counts and peak memory. Meant to be wrapped by a management command::
 
     from vivadesk_wagtail.benchmarks import staff as benchmark
-    benchmark.run(self.stdout, total=10_000)
+    benchmark.run(self.stdout, sizes=(1_000, 10_000))
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..models import CustomerProfile, MessageKind, Ticket, TicketMessage, TicketStatus
-from . import measure
+from . import header, measure, row, within
 
 NUMBER_OFFSET = 8_000_000_000_000
 STATUSES = list(TicketStatus.values)
@@ -80,14 +80,16 @@ def _seed(total: int, agent) -> Ticket:
     return thread
 
 
-def run(stdout, *, total: int = 10_000, runs: int = 30) -> None:
-    """Seed, measure, print, roll back."""
-    try:
-        with transaction.atomic():
-            _seed_and_measure(stdout, total, runs)
-            raise _Rollback
-    except _Rollback:
-        pass
+def run(stdout, *, sizes=(1_000, 10_000), runs: int = 30) -> None:
+    """Per size (tickets in the database): seed, measure, print, roll back."""
+    stdout.write(header())
+    for total in sizes:
+        try:
+            with transaction.atomic():
+                _seed_and_measure(stdout, total, runs)
+                raise _Rollback
+        except _Rollback:
+            pass
 
 
 def _seed_and_measure(stdout, total: int, runs: int) -> None:
@@ -95,16 +97,19 @@ def _seed_and_measure(stdout, total: int, runs: int) -> None:
     thread = _seed(total, agent)
     client = Client(HTTP_HOST="localhost")
     client.force_login(agent)
-    stdout.write(f"tickets in database: {Ticket.objects.count()}\n")
+    stdout.write(f"-- {Ticket.objects.count()} tickets in database\n")
+    listing = "≤ 60 ms"
     pages = [
-        ("Ticket listing (default, page of 50)", reverse(LIST_URL)),
+        ("Ticket listing (default, page of 50)", reverse(LIST_URL), listing),
         (
             "Ticket listing, all, by number",
             reverse(LIST_URL) + "?show=all&ordering=-number",
+            listing,
         ),
-        ("Ticket listing, mine", reverse(LIST_URL) + "?assignee=me"),
-        ("Ticket screen, 50 messages", reverse(SCREEN_URL, args=[thread.pk])),
+        ("Ticket listing, mine", reverse(LIST_URL) + "?assignee=me", listing),
+        ("Ticket screen, 50 messages", reverse(SCREEN_URL, args=[thread.pk]), ""),
     ]
-    for label, path in pages:
-        median, queries = measure(client, path, runs)
-        stdout.write(f"{label}: median {median:6.2f} ms, {queries} queries\n")
+    for label, path, target in pages:
+        figures = measure(client, path, runs)
+        met = within(figures, ms=60) if target else None
+        stdout.write(row(label, figures, target, met))
