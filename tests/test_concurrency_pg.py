@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 WORKERS = 50
 
 
-def _run_together(count: int, work):
+def run_together(count: int, work):
     """Call ``work(i)`` in ``count`` threads that start at the same moment;
     return the results and the exceptions."""
     barrier = threading.Barrier(count, timeout=60)
@@ -64,7 +64,7 @@ def test_fifty_concurrent_tickets_get_fifty_distinct_references():
         ticket = factories.ticket(erika, subject=f"Anfrage {i}")
         return ticket.reference
 
-    references, errors = _run_together(WORKERS, open_one)
+    references, errors = run_together(WORKERS, open_one)
     assert errors == []
     assert len(references) == WORKERS
     assert len(set(references)) == WORKERS
@@ -81,7 +81,7 @@ def test_parallel_get_or_create_customer_for_one_new_address_makes_one_account()
         user, created = customers.get_or_create_customer(address, name="Neu Kunde")
         return user.pk, created
 
-    results, errors = _run_together(8, create)
+    results, errors = run_together(8, create)
     assert errors == []
     assert len({pk for pk, _created in results}) == 1
     assert sum(created for _pk, created in results) == 1

@@ -17,9 +17,7 @@ import os
 import re
 import socket
 import stat
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from unittest import mock
 
@@ -30,7 +28,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 from django_mailbox.models import Mailbox
@@ -39,6 +37,7 @@ from tests import emails, factories
 from tests import smtp_server as smtp_fixtures
 from tests.conftest import require_postgresql
 from tests.emails import fresh_content_types  # noqa: F401 - fixture
+from tests.test_concurrency_pg import run_together
 from tests.test_contact_form import form_data, mails_to, post, site  # noqa: F401
 from tests.test_portal_support import PNG, alice, upload, url
 from tests.test_staff_support import agents_group, screen_url
@@ -105,29 +104,6 @@ def nothing_stored() -> bool:
         and OutboundEmail.objects.count() == 0
         and CustomerProfile.objects.count() == 0
     )
-
-
-def run_together(count: int, work):
-    """``work(i)`` in ``count`` threads released at the same moment (each
-    thread has its own database connection); returns results and errors."""
-    barrier = threading.Barrier(count, timeout=60)
-
-    def task(i):
-        try:
-            barrier.wait()
-            return work(i)
-        finally:
-            connections.close_all()
-
-    results, errors = [], []
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        for future in [pool.submit(task, i) for i in range(count)]:
-            try:
-                results.append(future.result(timeout=120))
-            except Exception as exc:  # noqa: BLE001 - asserted by the caller
-                errors.append(exc)
-    close_old_connections()
-    return results, errors
 
 
 # === Public form ============================================================
