@@ -4,7 +4,6 @@ idempotent, catching up after downtime, never racing a customer's reply)."""
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from datetime import timedelta
 from unittest import mock
@@ -14,10 +13,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from tests import factories
+from tests.timing import clock
 from vivadesk_wagtail import schedules, tasks
 from vivadesk_wagtail.models import (
     MessageKind,
@@ -31,14 +30,6 @@ from vivadesk_wagtail.services import tickets
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CUSTOMER = "kunde@example.com"
-
-
-@contextlib.contextmanager
-def clock(offset: timedelta):
-    """Everything that asks ``timezone.now()`` lives ``offset`` later."""
-    real_now = timezone.now
-    with mock.patch("django.utils.timezone.now", lambda: real_now() + offset):
-        yield
 
 
 def status_log(ticket) -> list[tuple[str, str]]:

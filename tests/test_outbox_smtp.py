@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from tests import factories
 from tests import smtp_server as smtp_fixtures
+from tests.timing import clock
 from vivadesk_wagtail import conf, tasks
 from vivadesk_wagtail.models import (
     Channel,
@@ -33,14 +34,6 @@ smtp_down = smtp_fixtures.smtp_down
 
 CUSTOMER = "kunde@example.com"
 HELPDESK = "helpdesk@viva.de"
-
-
-@contextlib.contextmanager
-def clock(offset: timedelta):
-    """Everything that asks ``timezone.now()`` lives ``offset`` later."""
-    real_now = timezone.now
-    with mock.patch("django.utils.timezone.now", lambda: real_now() + offset):
-        yield
 
 
 @contextlib.contextmanager

@@ -41,6 +41,7 @@ from tests.test_concurrency_pg import run_together
 from tests.test_contact_form import form_data, mails_to, post, site  # noqa: F401
 from tests.test_portal_support import PNG, alice, upload, url
 from tests.test_staff_support import agents_group, screen_url
+from tests.timing import clock
 from vivadesk_wagtail import inbound_tasks, tasks
 from vivadesk_wagtail.accounts.tokens import activation_token, uid_for
 from vivadesk_wagtail.mail import inbound, polling
@@ -82,14 +83,6 @@ CUSTOMER = "kunde@example.com"
 
 def vivadesk(settings, **values):
     settings.VIVADESK = {**settings.VIVADESK, **values}
-
-
-@contextlib.contextmanager
-def clock(offset: timedelta):
-    """Everything that asks ``timezone.now()`` lives ``offset`` later."""
-    real_now = timezone.now
-    with mock.patch("django.utils.timezone.now", lambda: real_now() + offset):
-        yield
 
 
 def stored_files(tmp_path) -> list:

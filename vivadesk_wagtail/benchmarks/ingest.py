@@ -28,8 +28,6 @@ import re
 import statistics
 import time
 import uuid
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -47,6 +45,7 @@ from ..models import (
     TicketStatus,
 )
 from . import LABEL, Figures, header, peak_kib, row
+from .mails import build
 
 NUMBER_OFFSET = 8_000_000_000_000
 #: Statuses a reply may land on (a closed ticket would open a follow-up).
@@ -61,32 +60,6 @@ SAVEPOINT_SQL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 
 class _Rollback(Exception):
     pass
-
-
-def build(
-    *,
-    sender: str,
-    subject: str,
-    body: str,
-    in_reply_to: str = "",
-    attachments: list[tuple[str, bytes, str]] = (),
-    to: str = "helpdesk@viva.de",
-) -> bytes:
-    """A mail as bytes (the builder of ``tests/emails``, trimmed)."""
-    mail = EmailMessage()
-    mail["From"] = sender
-    mail["To"] = to
-    mail["Subject"] = subject
-    mail["Date"] = format_datetime(timezone.now())
-    mail["Message-ID"] = make_msgid(domain="bench.example.com")
-    if in_reply_to:
-        mail["In-Reply-To"] = in_reply_to
-        mail["References"] = in_reply_to
-    mail.set_content(body)
-    for name, data, ctype in attachments:
-        maintype, subtype = ctype.split("/")
-        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
-    return mail.as_bytes()
 
 
 def _seed(total: int, customers: int):
@@ -181,6 +154,7 @@ def _mails(count: int, emails, threads, start: int) -> list[tuple[str, bytes]]:
                 subject=f"Re: [{ticket.reference}] {ticket.subject}",
                 body=f"Danke, Antwort {n}.\n\nAm Montag schrieb VIVA:\n> alt\n",
                 in_reply_to=message_id,
+                references=message_id,
             )
             mails.append(("reply", raw))
         else:

@@ -203,17 +203,7 @@ def comment(request, reference: str):
         return render_ticket(request, ticket, form)
     data = form.cleaned_data
     try:
-        ticket_service.add_message(
-            ticket,
-            ticket_service.NewMessage(
-                body=data["body"],
-                kind=MessageKind.CUSTOMER,
-                channel=Channel.PORTAL,
-                author=request.user,
-                attachments=data["attachments"],
-                idempotency_key=scoped_key(request.user, data["key"]),
-            ),
-        )
+        ticket_service.add_message(ticket, _customer_message(request, data))
     except ticket_service.TicketClosedError:
         _closed_message(request, ticket)
         return redirect(ticket_url(ticket))
@@ -281,18 +271,23 @@ def new_request(request):
     )
 
 
+def _customer_message(request, data: dict) -> ticket_service.NewMessage:
+    """What a customer's portal form (comment or new request) writes."""
+    return ticket_service.NewMessage(
+        body=data["body"],
+        kind=MessageKind.CUSTOMER,
+        channel=Channel.PORTAL,
+        author=request.user,
+        attachments=data["attachments"],
+        idempotency_key=scoped_key(request.user, data["key"]),
+    )
+
+
 def _open(request, data: dict, follows: Ticket | None) -> Ticket:
     return ticket_service.open_ticket(
         customer=request.user,
         subject=data["subject"],
-        first=ticket_service.NewMessage(
-            body=data["body"],
-            kind=MessageKind.CUSTOMER,
-            channel=Channel.PORTAL,
-            author=request.user,
-            attachments=data["attachments"],
-            idempotency_key=scoped_key(request.user, data["key"]),
-        ),
+        first=_customer_message(request, data),
         language=translation.get_language() or "",
         follows=follows,
     )
