@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from .. import conf
+from .. import conf, statements
 from ..models import InboundMail, InboundOutcome, InboundState
 from ..tasks import enqueue
 from . import parsing
@@ -105,7 +104,7 @@ def record(
     row.raw.save("mail.eml", ContentFile(raw), save=False)
     try:
         with transaction.atomic():
-            row.save()
+            statements.insert([row])
             if queue:
                 enqueue(PROCESS_TASK, row.pk)
     except IntegrityError:
@@ -203,16 +202,16 @@ def _claim_with(row: InboundMail, decision, parsed=None) -> None:
     the same mail only one finds it still pending (the other's transaction
     is rolled back by :class:`_AlreadyProcessed`)."""
     fields = _decision_fields(row, decision, parsed)
-    now = fields["processed_at"]
-    updated = InboundMail.objects.filter(pk=row.pk, state=InboundState.PENDING).update(
-        **fields, attempts=F("attempts") + 1, updated_at=now
+    for name, value in fields.items():
+        setattr(row, name, value)
+    updated = statements.update(
+        row,
+        [*fields, "updated_at"],
+        increments=["attempts"],
+        state=InboundState.PENDING,
     )
     if not updated:
         raise _AlreadyProcessed
-    for name, value in fields.items():
-        setattr(row, name, value)
-    row.attempts += 1
-    row.updated_at = now
 
 
 def process(

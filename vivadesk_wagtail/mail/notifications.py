@@ -18,7 +18,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from .. import conf
+from .. import conf, statements
 from ..languages import first_offered
 from ..models import (
     CustomerProfile,
@@ -55,7 +55,7 @@ def queue(event: str, ticket: Ticket, **kwargs) -> list[OutboundEmail]:
     profiles = _Profiles(ticket)
     rows = [row for row in handler(ticket, profiles, **kwargs) if row is not None]
     if rows:
-        OutboundEmail.objects.bulk_create(rows)
+        statements.insert(rows)
         enqueue("vivadesk_wagtail.tasks.send_outbound_many", [row.pk for row in rows])
     return rows
 

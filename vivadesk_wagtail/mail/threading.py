@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import F
+from django.contrib.auth import get_user_model
 
-from .. import conf
-from ..models import OutboundEmail, Ticket, TicketMessage
+from .. import conf, statements
+from ..models import CustomerProfile, OutboundEmail, Ticket, TicketMessage
+from ..services import customers
 from .parsing import ParsedMail
 
 
@@ -49,27 +50,82 @@ def thread_ids(parsed: ParsedMail) -> list[str]:
     return list(dict.fromkeys(ordered))[:100]
 
 
-def _tickets(annotations: dict):
+def _tickets(
+    annotations: dict, condition: str, params: list, join_outbound: bool = False
+) -> list[Ticket]:
     """Tickets as the pipeline needs them: under their row lock (the caller's
     transaction holds it, so ``services.tickets`` need not read them again),
     with the customer and their profile (the sender check) and the caller's
-    ``annotations``."""
-    return (
-        Ticket.objects.select_related("customer__helpdesk_profile")
-        .select_for_update(of=("self",))
-        .annotate(**annotations)
+    ``annotations`` (``RawSQL`` by name), in one statement.
+
+    Spelled out in SQL (``statements``): the ORM took about 1.5 ms to build
+    this query and its three objects, four times what running it takes, on
+    every reply. ``join_outbound`` joins the outbox; each ticket then has the
+    Message-ID it was found by as ``via``.
+    """
+    user = get_user_model()
+    connection = statements.connection_for(Ticket)
+    quote = connection.ops.quote_name
+    ticket_t, user_t, profile_t, outbound_t = (
+        quote(model._meta.db_table)
+        for model in (Ticket, user, CustomerProfile, OutboundEmail)
     )
+    names = list(annotations)
+    select = [statements.columns(Ticket), customers.with_profile_columns()]
+    select += [f"({annotations[name].sql})" for name in names]
+    joins = ""
+    if join_outbound:
+        select.append(f"{outbound_t}.{quote('message_id')}")
+        joins = f" INNER JOIN {outbound_t} ON {outbound_t}.ticket_id = {ticket_t}.id"
+    sql = (
+        f"SELECT {', '.join(select)} FROM {ticket_t}{joins}"
+        f" INNER JOIN {user_t} ON {user_t}.id = {ticket_t}.customer_id"
+        f" LEFT OUTER JOIN {profile_t} ON {profile_t}.user_id = {user_t}.id"
+        f" WHERE {condition}"
+    )
+    if connection.features.has_select_for_update_of:
+        sql += " " + connection.ops.for_update_sql(of=(ticket_t,))
+    all_params = [p for name in names for p in annotations[name].params] + params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        rows = cursor.fetchall()
+    return [_ticket_of(row, names) for row in rows]
+
+
+def _ticket_of(row, names: list[str]) -> Ticket:
+    """The ticket of one row of :func:`_tickets`, its customer and profile
+    cached on it as ``select_related`` would leave them."""
+    cut = statements.width(Ticket)
+    ticket = statements.load(Ticket, row[:cut])
+    customer, _profile = customers.user_with_profile(row[cut:])
+    Ticket.customer.field.set_cached_value(ticket, customer)
+    extra = row[cut + customers.profile_width() :]
+    for name, value in zip(names, extra, strict=False):
+        setattr(ticket, name, value)
+    if len(extra) > len(names):
+        ticket.via = extra[-1]
+    return ticket
+
+
+def _in(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def by_headers(parsed: ParsedMail, annotations: dict) -> Ticket | None:
     ids = thread_ids(parsed)
     if not ids:
         return None
+    outbound_t = statements.connection_for(Ticket).ops.quote_name(
+        OutboundEmail._meta.db_table
+    )
     ours = {
         ticket.via: ticket
-        for ticket in _tickets(annotations)
-        .filter(outbound_emails__message_id__in=ids)
-        .annotate(via=F("outbound_emails__message_id"))
+        for ticket in _tickets(
+            annotations,
+            f"{outbound_t}.message_id IN ({_in(ids)})",
+            ids,
+            join_outbound=True,
+        )
     }
     if ids[0] in ours:
         # The most specific id is one we sent: nothing can come before it.
@@ -84,14 +140,21 @@ def by_headers(parsed: ParsedMail, annotations: dict) -> Ticket | None:
             return ours[message_id]
         ticket_id = theirs.get(message_id)
         if ticket_id:
-            return _tickets(annotations).get(pk=ticket_id)
+            return _one(annotations, "id", ticket_id)
     return None
+
+
+def _one(annotations: dict, column: str, value) -> Ticket | None:
+    """The ticket whose ``column`` is ``value`` (a unique column)."""
+    ticket_t = statements.connection_for(Ticket).ops.quote_name(Ticket._meta.db_table)
+    found = _tickets(annotations, f"{ticket_t}.{column} = %s", [value])
+    return found[0] if found else None
 
 
 def by_subject(parsed: ParsedMail, annotations: dict) -> Ticket | None:
     for reference in subject_references(parsed.subject):
         # ``subject_references`` spells them as stored: an exact, indexed match.
-        ticket = _tickets(annotations).filter(reference=reference).first()
+        ticket = _one(annotations, "reference", reference)
         if ticket is not None:
             return ticket
     return None

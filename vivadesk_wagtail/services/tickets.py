@@ -28,7 +28,7 @@ from django.utils import timezone
 from wagtail.log_actions import get_active_log_context
 from wagtail.models import ModelLogEntry
 
-from .. import conf, signals
+from .. import conf, signals, statements
 from ..models import (
     Category,
     Channel,
@@ -141,7 +141,7 @@ def _write_message(ticket: Ticket, new: NewMessage, *also) -> TicketMessage:
         message_id=new.message_id or None,
         idempotency_key=new.idempotency_key or None,
     )
-    TicketMessage.objects.bulk_create([message, *also])
+    statements.insert([message, *also])
     stored = [attachment_service.store(message, upload) for upload in new.attachments]
     _remember_attachments(message, stored)
     return message
@@ -225,7 +225,7 @@ def open_ticket(
         return existing.ticket
     number = allocate_number()
     now = timezone.now()
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         number=number,
         reference=format_reference(number),
         subject=clean_subject(subject),
@@ -237,6 +237,7 @@ def open_ticket(
         follows=follows,
         customer_activity_at=now if first.kind == MessageKind.CUSTOMER else None,
     )
+    statements.insert([ticket])
     message = _write_message(ticket, first)
     ticket.first_message = message
     signals.ticket_opened.send(Ticket, ticket=ticket, message=message)
@@ -317,7 +318,7 @@ def _add_message(
     if new.kind == MessageKind.CUSTOMER:
         ticket.customer_activity_at = message.created_at
         fields.append("customer_activity_at")
-    ticket.save(update_fields=fields)
+    statements.update(ticket, fields)
     if new.kind in LOGGED_KINDS:
         log(
             ticket,
