@@ -27,20 +27,33 @@ from __future__ import annotations
 import functools
 
 from django.db import connections, router
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 def _connection(model):
     return connections[router.db_for_write(model)]
 
 
-def _insert_fields(meta) -> tuple:
-    """The columns an INSERT writes: every concrete field but the auto pk."""
+@functools.lru_cache(maxsize=64)
+def _insert_fields(model) -> tuple:
+    """The fields an INSERT writes (every concrete field but the auto pk),
+    each with whether its ``pre_save`` does more than read the attribute
+    (``auto_now`` stamps, files)."""
+    meta = model._meta
     return tuple(
-        f
+        (f, type(f).pre_save is not Field.pre_save)
         for f in meta.local_concrete_fields
         if f is not meta.auto_field and not getattr(f, "generated", False)
     )
+
+
+def _value(field, own_pre_save: bool, obj, add: bool, connection):
+    """What ``save()`` writes to ``field``'s column for ``obj``."""
+    if own_pre_save:
+        value = field.pre_save(obj, add)
+    else:
+        value = getattr(obj, field.attname)
+    return field.get_db_prep_save(value, connection)
 
 
 @functools.lru_cache(maxsize=64)
@@ -48,8 +61,9 @@ def _insert_sql(model, rows: int, alias: str) -> str:
     connection = connections[alias]
     meta = model._meta
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in _insert_fields(meta))
-    values = "(" + ", ".join(["%s"] * len(_insert_fields(meta))) + ")"
+    fields = _insert_fields(model)
+    columns = ", ".join(quote(f.column) for f, _pre in fields)
+    values = "(" + ", ".join(["%s"] * len(fields)) + ")"
     return (
         f"INSERT INTO {quote(meta.db_table)} ({columns}) "
         f"VALUES {', '.join([values] * rows)} RETURNING {quote(meta.pk.column)}"
@@ -64,11 +78,11 @@ def insert(objs: list[Model]) -> None:
     if not connection.features.can_return_rows_from_bulk_insert:
         model._default_manager.bulk_create(objs)
         return
-    fields = _insert_fields(model._meta)
+    fields = _insert_fields(model)
     params = [
-        field.get_db_prep_save(field.pre_save(obj, True), connection)
+        _value(field, own, obj, True, connection)
         for obj in objs
-        for field in fields
+        for field, own in fields
     ]
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(model, len(objs), connection.alias), params)
@@ -104,10 +118,12 @@ def update(obj: Model, fields, *, increments=(), **where) -> int:
     model = type(obj)
     connection = _connection(model)
     meta = model._meta
-    params = []
-    for name in fields:
-        field = meta.get_field(name)
-        params.append(field.get_db_prep_save(field.pre_save(obj, False), connection))
+    params = [
+        meta.get_field(name).get_db_prep_save(
+            meta.get_field(name).pre_save(obj, False), connection
+        )
+        for name in fields
+    ]
     params.append(meta.pk.get_db_prep_value(obj.pk, connection))
     for name, value in where.items():
         params.append(meta.get_field(name).get_db_prep_save(value, connection))

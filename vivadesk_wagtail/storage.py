@@ -30,6 +30,11 @@ class PrivateStorage(Storage):
     def backend() -> Storage:
         return storages[conf.get("STORAGE")]
 
+    def save(self, name, content, max_length=None):
+        # The backend's own ``save`` checks and frees the name; going
+        # through ``Storage.save`` here would do that twice.
+        return self.backend().save(name, content, max_length=max_length)
+
     def _open(self, name, mode="rb"):
         return self.backend().open(name, mode)
 

@@ -27,6 +27,8 @@ from django.utils import timezone
 
 from .. import conf, statements
 from ..models import InboundMail, InboundOutcome, InboundState
+from ..models.inbound import raw_mail_upload_to
+from ..storage import private_storage
 from ..tasks import enqueue
 from . import parsing
 
@@ -83,12 +85,14 @@ def _summary(headers) -> tuple[str, str]:
 
 
 def record(
-    raw: bytes, *, source: str = "", mailbox=None, queue: bool = True
+    raw: bytes, *, source: str = "", mailbox=None, queue: bool = True, headers=None
 ) -> tuple[InboundMail, bool]:
     """Store a mail durably; ``(row, created)``. Raises if it could not be
     stored, so the caller leaves the mail on its server. A mail recorded
-    before is found by the unique dedupe key (its new file is removed)."""
-    headers = _headers(raw)
+    before is found by the unique dedupe key (its new file is removed).
+    ``headers``: the caller parsed the mail already."""
+    if headers is None:
+        headers = _headers(raw)
     key, message_id = parsing.dedupe_key(raw, headers)
     from_header, subject = _summary(headers)
     row = InboundMail(
@@ -101,7 +105,11 @@ def record(
         from_header=from_header,
         subject=subject,
     )
-    row.raw.save("mail.eml", ContentFile(raw), save=False)
+    # Stored under the generated name as is (``FieldFile.save`` would only
+    # normalise a name that has nothing to normalise).
+    row.raw = private_storage().save(
+        raw_mail_upload_to(row, "mail.eml"), ContentFile(raw)
+    )
     try:
         with transaction.atomic():
             statements.insert([row])
@@ -215,11 +223,14 @@ def _claim_with(row: InboundMail, decision, parsed=None) -> None:
 
 
 def process(
-    pk: int, row: InboundMail | None = None, raw: bytes | None = None
+    pk: int,
+    row: InboundMail | None = None,
+    raw: bytes | None = None,
+    parsed: parsing.ParsedMail | None = None,
 ) -> Result:
     """Process one recorded mail exactly once; a row no longer ``pending``
-    is left alone and its earlier result returned. ``row`` and ``raw``: the
-    caller has them in memory already (``ingest``).
+    is left alone and its earlier result returned. ``row``, ``raw`` and
+    ``parsed``: the caller has them in memory already (``ingest``).
 
     The work runs in one transaction that ends with the claim; if anything
     fails it is rolled back whole and the row is held, with the reason and
@@ -231,7 +242,7 @@ def process(
         row = InboundMail.objects.get(pk=pk)
     if row.state != InboundState.PENDING:
         return result_of(row)
-    parsed = decision = None
+    decision = None
     try:
         with transaction.atomic():
             if row.size > conf.get("INBOUND_MAX_SIZE"):
@@ -243,9 +254,10 @@ def process(
                     row.from_header[:200],
                     row.size,
                 )
-                decision = service.held("too_large")
+                decision, parsed = service.held("too_large"), None
             else:
-                parsed = parsing.parse(raw if raw is not None else row.read_raw())
+                if parsed is None:
+                    parsed = parsing.parse(raw if raw is not None else row.read_raw())
                 decision = service.handle(row, parsed)
             _claim_with(row, decision, parsed)
     except _AlreadyProcessed:
@@ -312,9 +324,15 @@ def result_of(row: InboundMail) -> Result:
 
 def ingest(raw: bytes, *, source: str = "") -> Result:
     """Record and process one mail now (``vivadesk_ingest``, tests); a mail
-    seen before gives ``duplicate``, unless it was never processed."""
+    seen before gives ``duplicate``, unless it was never processed.
+
+    The mail is parsed once, up front, for both steps (the file it came from
+    is still there if that crashes); one that cannot be parsed is recorded
+    all the same, and processing holds it."""
+    parsed = _parse_early(raw)
+    headers = parsed.message if parsed is not None else None
     try:
-        row, created = record(raw, source=source, queue=False)
+        row, created = record(raw, source=source, queue=False, headers=headers)
     except Exception as exc:  # noqa: BLE001 - report, never crash the batch
         logger.exception("Recording %s failed", source)
         return Result(outcome="error", reason=f"{type(exc).__name__}: {exc}")
@@ -322,4 +340,18 @@ def ingest(raw: bytes, *, source: str = "") -> Result:
         result = result_of(row)
         result.outcome, result.reason = "duplicate", row.outcome or row.reason
         return result
-    return process(row.pk, row, raw if created else None)
+    if not created:
+        return process(row.pk, row)
+    return process(row.pk, row, raw, parsed)
+
+
+def _parse_early(raw: bytes) -> parsing.ParsedMail | None:
+    """The parse :func:`ingest` shares between recording and processing;
+    ``None`` for mail over ``INBOUND_MAX_SIZE`` (never parsed) or mail that
+    does not parse (processing holds it with the reason)."""
+    if len(raw) > conf.get("INBOUND_MAX_SIZE"):
+        return None
+    try:
+        return parsing.parse(raw)
+    except Exception:  # noqa: BLE001 - processing parses again and holds it
+        return None

@@ -1,0 +1,79 @@
+"""The sender of a mail: the plain-spelling shortcut of ``strict_sender``
+says exactly what the full ``email.headerregistry`` parse says (M3, M5)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from vivadesk_wagtail.mail import parsing
+
+#: Characters that make headers hard: specials, quotes, comments, groups,
+#: encoded words, non-ASCII look-alikes and the atext the shortcut accepts.
+ALPHABET = 'abcXYZ019 .-_+\'=!#$%&*/?^`{|}~@<>()[]\\",;:\t"=?é?ıＡ'
+NAMES = ["", "Kunde", "Kunde 42", "Anna Maria Schmidt", "A", "Dr. Who", "O'Neil"]
+LOCALS = ["a", "anna.schmidt", "x+tag", "o'neil", "a..b", ".a", "a.", "", "ı", "a b"]
+DOMAINS = [
+    "example.com",
+    "EXAMPLE.DE",
+    "mail-1.example.co.uk",
+    "-bad.de",
+    "bad-.de",
+    "localhost",
+    "x.y",
+    "a" * 63 + ".de",
+    "a" * 64 + ".de",
+    "xn--bcher-kva.de",
+    "1.2.3.4",
+    "b\u00fccher.de",
+]
+
+
+def spellings():
+    for name in NAMES:
+        for local in LOCALS:
+            for domain in DOMAINS:
+                address = f"{local}@{domain}"
+                yield address if not name else f"{name} <{address}>"
+    rng = random.Random(20261127)
+    for _ in range(5000):
+        name = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 8)))
+        local = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 6)))
+        domain = rng.choice(DOMAINS)
+        yield rng.choice([f"{local}@{domain}", f"{name} <{local}@{domain}>"])
+
+
+def test_plain_spellings_mean_what_the_full_parser_says():
+    shortcut = 0
+    for raw in spellings():
+        plain = parsing._plain_sender(raw)
+        if plain is None:
+            continue
+        shortcut += 1
+        assert parsing._parsed_sender(raw) == (plain, ""), raw
+    # The shortcut is taken for the ordinary spellings, not only rarely.
+    assert shortcut > 200
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Kunde 42 <Anna.Schmidt@Example.COM>", ("Anna.Schmidt@example.com", "")),
+        ("anna@example.com", ("anna@example.com", "")),
+        ("alice@x)<bob@y.de>", ("", "ambiguous_from")),
+        ("Anna <anna@example.com>, Bob <bob@example.com>", ("", "ambiguous_from")),
+        ('"Schmidt, Anna" <anna@example.com>', ("anna@example.com", "")),
+        ("=?utf-8?q?J=C3=BCrgen?= <j@example.com>", ("j@example.com", "")),
+        ("anna@", ("", "malformed_from")),
+    ],
+)
+def test_strict_sender(header, expected):
+    assert parsing.strict_sender([header]) == expected
+
+
+def test_two_from_headers_are_ambiguous():
+    assert parsing.strict_sender(["a@example.com", "b@example.com"]) == (
+        "",
+        "ambiguous_from",
+    )
