@@ -18,8 +18,8 @@ and an object read back is what a queryset would have built:
   compiler applies (``from_db_value``, the backend's date and boolean
   converters), for the few reads the pipeline spells out in SQL.
 
-:func:`insert` needs ``RETURNING`` (PostgreSQL, SQLite 3.35+); on a database
-without it the ORM does the work.
+:func:`insert` needs ``RETURNING`` (PostgreSQL, SQLite 3.35+) and a model
+without parents; otherwise the ORM does the work.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def insert(objs: list[Model]) -> None:
     primary keys, as ``bulk_create`` does."""
     model = type(objs[0])
     connection = _connection(model)
-    if not connection.features.can_return_rows_from_bulk_insert:
+    if model._meta.parents or not connection.features.can_return_rows_from_bulk_insert:
         model._default_manager.bulk_create(objs)
         return
     fields = _insert_fields(model)
@@ -176,6 +176,19 @@ def columns(model) -> str:
     by the table, so a query may join several models)."""
     connection = _connection(model)
     return ", ".join(name for name, _c, _v in _readers(model, connection.alias))
+
+
+def column(model, name: str) -> str:
+    """``"table"."column"`` of the field ``name`` (``pk`` for the primary
+    key), for joins and conditions of the reads spelt out in SQL."""
+    quote = _connection(model).ops.quote_name
+    field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+    return f"{quote(model._meta.db_table)}.{quote(field.column)}"
+
+
+def table(model) -> str:
+    """The quoted table name of ``model``."""
+    return _connection(model).ops.quote_name(model._meta.db_table)
 
 
 def width(model) -> int:

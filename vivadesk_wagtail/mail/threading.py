@@ -64,27 +64,28 @@ def _tickets(
     Message-ID it was found by as ``via``.
     """
     user = get_user_model()
-    connection = statements.connection_for(Ticket)
-    quote = connection.ops.quote_name
-    ticket_t, user_t, profile_t, outbound_t = (
-        quote(model._meta.db_table)
-        for model in (Ticket, user, CustomerProfile, OutboundEmail)
-    )
+    col = statements.column
     names = list(annotations)
     select = [statements.columns(Ticket), customers.with_profile_columns()]
     select += [f"({annotations[name].sql})" for name in names]
     joins = ""
     if join_outbound:
-        select.append(f"{outbound_t}.{quote('message_id')}")
-        joins = f" INNER JOIN {outbound_t} ON {outbound_t}.ticket_id = {ticket_t}.id"
+        select.append(col(OutboundEmail, "message_id"))
+        joins = (
+            f" INNER JOIN {statements.table(OutboundEmail)}"
+            f" ON {col(OutboundEmail, 'ticket')} = {col(Ticket, 'pk')}"
+        )
     sql = (
-        f"SELECT {', '.join(select)} FROM {ticket_t}{joins}"
-        f" INNER JOIN {user_t} ON {user_t}.id = {ticket_t}.customer_id"
-        f" LEFT OUTER JOIN {profile_t} ON {profile_t}.user_id = {user_t}.id"
+        f"SELECT {', '.join(select)} FROM {statements.table(Ticket)}{joins}"
+        f" INNER JOIN {statements.table(user)}"
+        f" ON {col(user, 'pk')} = {col(Ticket, 'customer')}"
+        f" LEFT OUTER JOIN {statements.table(CustomerProfile)}"
+        f" ON {col(CustomerProfile, 'user')} = {col(user, 'pk')}"
         f" WHERE {condition}"
     )
+    connection = statements.connection_for(Ticket)
     if connection.features.has_select_for_update_of:
-        sql += " " + connection.ops.for_update_sql(of=(ticket_t,))
+        sql += " " + connection.ops.for_update_sql(of=(statements.table(Ticket),))
     all_params = [p for name in names for p in annotations[name].params] + params
     with connection.cursor() as cursor:
         cursor.execute(sql, all_params)
@@ -115,14 +116,11 @@ def by_headers(parsed: ParsedMail, annotations: dict) -> Ticket | None:
     ids = thread_ids(parsed)
     if not ids:
         return None
-    outbound_t = statements.connection_for(Ticket).ops.quote_name(
-        OutboundEmail._meta.db_table
-    )
     ours = {
         ticket.via: ticket
         for ticket in _tickets(
             annotations,
-            f"{outbound_t}.message_id IN ({_in(ids)})",
+            f"{statements.column(OutboundEmail, 'message_id')} IN ({_in(ids)})",
             ids,
             join_outbound=True,
         )
@@ -146,8 +144,8 @@ def by_headers(parsed: ParsedMail, annotations: dict) -> Ticket | None:
 
 def _one(annotations: dict, column: str, value) -> Ticket | None:
     """The ticket whose ``column`` is ``value`` (a unique column)."""
-    ticket_t = statements.connection_for(Ticket).ops.quote_name(Ticket._meta.db_table)
-    found = _tickets(annotations, f"{ticket_t}.{column} = %s", [value])
+    condition = f"{statements.column(Ticket, column)} = %s"
+    found = _tickets(annotations, condition, [value])
     return found[0] if found else None
 
 

@@ -33,7 +33,7 @@ class TicketAttachment(models.Model):
     original_name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveBigIntegerField(_("size"))
     content_type = models.CharField(_("content type"), max_length=128)
-    sha256 = models.CharField(max_length=64, db_index=True)
+    sha256 = models.CharField(max_length=64)
     #: ``Content-ID`` of an inline mail image (``cid:`` reference), if any.
     content_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

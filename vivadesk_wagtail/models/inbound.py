@@ -63,7 +63,8 @@ class InboundMail(models.Model):
         blank=True,
     )
     size = models.PositiveBigIntegerField(_("size"), default=0)
-    sha256 = models.CharField(max_length=64, db_index=True)
+    #: Kept for checks, never looked up (the dedupe key is the unique one).
+    sha256 = models.CharField(max_length=64)
     #: Where the mail came from: ``mailbox:<name>``, ``file:<path>``, …
     source = models.CharField(_("source"), max_length=255, blank=True)
     mailbox = models.ForeignKey(
@@ -88,7 +89,7 @@ class InboundMail(models.Model):
         max_length=16,
         choices=InboundState.choices,
         default=InboundState.PENDING,
-        db_index=True,
+        # Indexed with ``received_at`` (Meta.indexes), which serves both.
     )
     outcome = models.CharField(
         _("outcome"), max_length=16, choices=InboundOutcome.choices, blank=True

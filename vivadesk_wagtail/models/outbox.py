@@ -45,7 +45,7 @@ class OutboundEmail(models.Model):
         max_length=16,
         choices=OutboundState.choices,
         default=OutboundState.PENDING,
-        db_index=True,
+        # Indexed with ``next_attempt_at`` (Meta.indexes), which serves both.
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)

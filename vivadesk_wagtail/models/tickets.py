@@ -90,6 +90,8 @@ class Ticket(index.Indexed, models.Model):
         verbose_name=_("customer"),
         on_delete=models.CASCADE,
         related_name="helpdesk_tickets",
+        # The index on (customer, status, updated_at) serves lookups by customer.
+        db_index=False,
     )
     status = models.CharField(
         _("status"),
@@ -117,6 +119,8 @@ class Ticket(index.Indexed, models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_helpdesk_tickets",
+        # The index on (assignee, status) serves lookups by assignee.
+        db_index=False,
     )
     #: Extra fields of the contact form: a list of ``{"label", "value"}`` as
     #: they read when the customer submitted them.

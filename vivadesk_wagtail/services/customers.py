@@ -18,10 +18,6 @@ from .. import statements
 from ..models import CustomerProfile
 
 
-def User():  # noqa: N802 - the swappable user model, looked up when used
-    return get_user_model()
-
-
 class InvalidAddressError(ValueError):
     pass
 
@@ -56,19 +52,18 @@ def find_profile(address: str, **annotations) -> CustomerProfile | None:
         email = normalize_email(address)
     except InvalidAddressError:
         return None
-    connection = statements.connection_for(CustomerProfile)
-    quote = connection.ops.quote_name
-    profile_t = quote(CustomerProfile._meta.db_table)
     names = list(annotations)
     sql = (
         f"SELECT {with_profile_columns()}"
         + "".join(f", ({annotations[name].sql})" for name in names)
-        + f" FROM {profile_t} INNER JOIN {quote(User()._meta.db_table)}"
-        f" ON {quote(User()._meta.db_table)}.id = {profile_t}.user_id"
-        f" WHERE LOWER({profile_t}.{quote('email')}) = %s LIMIT 1"
+        + f" FROM {statements.table(CustomerProfile)}"
+        f" INNER JOIN {statements.table(get_user_model())}"
+        f" ON {statements.column(get_user_model(), 'pk')}"
+        f" = {statements.column(CustomerProfile, 'user')}"
+        f" WHERE LOWER({statements.column(CustomerProfile, 'email')}) = %s LIMIT 1"
     )
     params = [p for name in names for p in annotations[name].params]
-    with connection.cursor() as cursor:
+    with statements.connection_for(CustomerProfile).cursor() as cursor:
         cursor.execute(sql, [*params, email.lower()])
         row = cursor.fetchone()
     if row is None:
@@ -82,20 +77,22 @@ def find_profile(address: str, **annotations) -> CustomerProfile | None:
 def with_profile_columns() -> str:
     """The SELECT list of a user and their profile (outer-joined as the
     profile's table), read back by :func:`user_with_profile`."""
-    return f"{statements.columns(User())}, {statements.columns(CustomerProfile)}"
+    return (
+        f"{statements.columns(get_user_model())}, {statements.columns(CustomerProfile)}"
+    )
 
 
 def profile_width() -> int:
     """How many values :func:`with_profile_columns` selects."""
-    return statements.width(User()) + statements.width(CustomerProfile)
+    return statements.width(get_user_model()) + statements.width(CustomerProfile)
 
 
 def user_with_profile(values):
     """``(user, profile)`` from the start of a row that begins with
     :func:`with_profile_columns`; each cached on the other, as
     ``select_related`` leaves them (profile ``None`` if there is none)."""
-    cut = statements.width(User())
-    user = statements.load(User(), values[:cut])
+    cut = statements.width(get_user_model())
+    user = statements.load(get_user_model(), values[:cut])
     profile = statements.load(CustomerProfile, values[cut : profile_width()])
     link = CustomerProfile._meta.get_field("user")
     link.remote_field.set_cached_value(user, profile)

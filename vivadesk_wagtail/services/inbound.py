@@ -132,6 +132,10 @@ def _auto_reply(row: InboundMail, parsed: ParsedMail, reason: str) -> Decision:
     return ignored(reason, ticket=ticket, message=message, notes=notes)
 
 
+#: The output field of the count (one instance, not one per mail).
+_COUNT = IntegerField()
+
+
 def _recent(sender: str, outcome: str, *, per_ticket: bool = False) -> RawSQL:
     """How many mails of ``outcome`` ``sender`` sent in the flood window (on
     the ticket being read, with ``per_ticket``): a scalar subquery, read with
@@ -147,7 +151,7 @@ def _recent(sender: str, outcome: str, *, per_ticket: bool = False) -> RawSQL:
     if per_ticket:
         sql += f" AND recent.ticket_id = {quote(Ticket._meta.db_table)}.id"
     params = (sender, outcome, connection.ops.adapt_datetimefield_value(since))
-    return RawSQL(sql, params, output_field=IntegerField())
+    return RawSQL(sql, params, output_field=_COUNT)
 
 
 def _reply(row: InboundMail, parsed: ParsedMail, ticket: Ticket) -> Decision:

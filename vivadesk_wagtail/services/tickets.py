@@ -11,8 +11,10 @@ the ticket's History; what customers write is in the thread itself.
 The write path is kept to a few statements, because every contact-form POST
 and every inbound mail takes it: the message and the status event it causes
 go in one INSERT, the status in the same UPDATE as the activity stamp, audit
-entries skip Wagtail's per-entry ``full_clean``, and search indexing runs in
-batches elsewhere (``services.search_index``).
+entries skip Wagtail's per-entry ``full_clean``, search indexing runs in
+batches elsewhere (``services.search_index``), and the INSERTs and UPDATEs
+of that path are written once per model (:mod:`vivadesk_wagtail.statements`)
+rather than built by the ORM on every call.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from ..models import (
     Channel,
     MessageKind,
     Ticket,
+    TicketAttachment,
     TicketCounter,
     TicketMessage,
     TicketStatus,
@@ -150,8 +153,12 @@ def _write_message(ticket: Ticket, new: NewMessage, *also) -> TicketMessage:
 def _remember_attachments(message: TicketMessage, stored: list) -> None:
     """Fill the cache ``prefetch_related`` would fill: ``message.attachments
     .all()`` (the ingest report, rendering in this process) then reads no
-    rows back."""
-    queryset = message.attachments.all()
+    rows back. A message stored without files gets an empty queryset, which
+    is cheaper to build than the relation's own."""
+    if not stored:
+        queryset = TicketAttachment.objects.none()
+    else:
+        queryset = message.attachments.all()
     queryset._result_cache = stored
     queryset._prefetch_done = True
     message._prefetched_objects_cache = {"attachments": queryset}
@@ -173,7 +180,7 @@ def log(ticket: Ticket, action: str, *, user=None, data=None) -> None:
         user=user or context.user,
     )
     entry.clean()
-    ModelLogEntry.objects.bulk_create([entry])
+    statements.insert([entry])
 
 
 def _event(ticket: Ticket, by, code: str, **data) -> TicketMessage:
