@@ -170,7 +170,7 @@ def _raw_header(value) -> str:
 #: ``local@domain`` or ``Display Name <local@domain>`` in the plainest
 #: spelling: a dot-atom local part, an ASCII host name, a display name of
 #: plain words. Every such header means exactly what the full parser makes
-#: of it (``tests/test_inbound_content.py`` checks that on thousands of
+#: of it (``tests/test_inbound_sender.py`` checks that on thousands of
 #: generated headers), so it skips that parser, a fifth of a reply's cost.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
