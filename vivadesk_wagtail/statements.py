@@ -30,7 +30,9 @@ from django.db import connections, router
 from django.db.models import Field, Model
 
 
-def _connection(model):
+def connection_for(model):
+    """The connection the pipeline writes ``model`` on, and reads it on in
+    the writer's transaction."""
     return connections[router.db_for_write(model)]
 
 
@@ -74,7 +76,7 @@ def insert(objs: list[Model]) -> None:
     """Insert unsaved instances of one model in one statement and set their
     primary keys, as ``bulk_create`` does."""
     model = type(objs[0])
-    connection = _connection(model)
+    connection = connection_for(model)
     if model._meta.parents or not connection.features.can_return_rows_from_bulk_insert:
         model._default_manager.bulk_create(objs)
         return
@@ -116,13 +118,11 @@ def update(obj: Model, fields, *, increments=(), **where) -> int:
     and add one to the columns ``increments``, where its row still has the
     values ``where``; the number of rows changed (0 or 1)."""
     model = type(obj)
-    connection = _connection(model)
+    connection = connection_for(model)
     meta = model._meta
     params = [
-        meta.get_field(name).get_db_prep_save(
-            meta.get_field(name).pre_save(obj, False), connection
-        )
-        for name in fields
+        field.get_db_prep_save(field.pre_save(obj, False), connection)
+        for field in map(meta.get_field, fields)
     ]
     params.append(meta.pk.get_db_prep_value(obj.pk, connection))
     for name, value in where.items():
@@ -137,12 +137,6 @@ def update(obj: Model, fields, *, increments=(), **where) -> int:
         if changed:
             setattr(obj, name, getattr(obj, name) + 1)
     return changed
-
-
-def connection_for(model):
-    """The connection reads of ``model`` on the write path use (in the
-    writer's transaction)."""
-    return _connection(model)
 
 
 @functools.lru_cache(maxsize=64)
@@ -174,21 +168,21 @@ def _layout(model) -> tuple[int, tuple]:
 def columns(model) -> str:
     """The SELECT list of every concrete column of ``model``'s table (named
     by the table, so a query may join several models)."""
-    connection = _connection(model)
+    connection = connection_for(model)
     return ", ".join(name for name, _c, _v in _readers(model, connection.alias))
 
 
 def column(model, name: str) -> str:
     """``"table"."column"`` of the field ``name`` (``pk`` for the primary
     key), for joins and conditions of the reads spelt out in SQL."""
-    quote = _connection(model).ops.quote_name
+    quote = connection_for(model).ops.quote_name
     field = model._meta.pk if name == "pk" else model._meta.get_field(name)
     return f"{quote(model._meta.db_table)}.{quote(field.column)}"
 
 
 def table(model) -> str:
     """The quoted table name of ``model``."""
-    return _connection(model).ops.quote_name(model._meta.db_table)
+    return connection_for(model).ops.quote_name(model._meta.db_table)
 
 
 def width(model) -> int:
@@ -199,7 +193,7 @@ def width(model) -> int:
 def load(model, values):
     """The instance of ``model`` from its slice of a row (``None`` when the
     row has no such object: an outer join found nothing)."""
-    connection = _connection(model)
+    connection = connection_for(model)
     pk_index, names = _layout(model)
     if values[pk_index] is None:
         return None

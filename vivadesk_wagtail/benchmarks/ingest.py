@@ -3,13 +3,14 @@
 Per size (existing tickets) it seeds customers and tickets with bulk inserts
 inside a transaction that is rolled back at the end, builds the mails in
 memory and runs each through ``mail.inbound.ingest`` — record, parse,
-classify, match, ``services.tickets``, audit log, outbox rows, search index.
+classify, match, ``services.tickets``, audit log, outbox rows (the search
+index is brought up to date in batches by a schedule, not per mail).
 The mix: 60 % replies to a notification (``In-Reply-To`` one of our
 Message-IDs, the reference in the subject), 30 % new tickets from confirmed
 customers, 10 % new tickets with a 100 KB attachment.
 
 Work queued with ``transaction.on_commit`` (the django-q2 ``async_task`` of
-the outbox, the explicit re-index) would never run inside the rolled-back
+the outbox) would never run inside the rolled-back
 transaction, so the callbacks registered by each mail are run right after
 it, as a commit would: with the dev site's (non-sync) cluster settings and
 the ORM broker each task is an ``OrmQ`` row, queued, not executed.

@@ -275,7 +275,10 @@ def process(
         decision = service.held("error")
         decision.outcome = InboundOutcome.ERROR
         row.detail = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"
-        parsed = _safe_parse(row) if not isinstance(exc, RecursionError) else None
+        if isinstance(exc, RecursionError):
+            parsed = None
+        elif parsed is None:
+            parsed = _safe_parse(row)
         return _hold(row, decision, parsed)
     result = result_of(row)
     if parsed is not None and decision.message is None:

@@ -90,21 +90,20 @@ def _tickets(
     with connection.cursor() as cursor:
         cursor.execute(sql, all_params)
         rows = cursor.fetchall()
-    return [_ticket_of(row, names) for row in rows]
+    return [_ticket_of(row, names + ["via"] * join_outbound) for row in rows]
 
 
 def _ticket_of(row, names: list[str]) -> Ticket:
     """The ticket of one row of :func:`_tickets`, its customer and profile
-    cached on it as ``select_related`` would leave them."""
+    cached on it as ``select_related`` would leave them, and the values
+    after them set as ``names``."""
     cut = statements.width(Ticket)
     ticket = statements.load(Ticket, row[:cut])
     customer, _profile = customers.user_with_profile(row[cut:])
     Ticket.customer.field.set_cached_value(ticket, customer)
     extra = row[cut + customers.profile_width() :]
-    for name, value in zip(names, extra, strict=False):
+    for name, value in zip(names, extra, strict=True):
         setattr(ticket, name, value)
-    if len(extra) > len(names):
-        ticket.via = extra[-1]
     return ticket
 
 
