@@ -57,16 +57,21 @@ from vivadesk_wagtail.models import (
 # === Attachments ============================================================
 
 
-def test_t2_attachments_have_no_public_url_and_are_not_under_media(
-    client, settings, tmp_path
-):
+def comment_with_png(client, key: str) -> None:
+    """Alice, logged in, comments on her ticket with a PNG attached."""
     user = alice()
     ticket = factories.ticket(user)
     client.force_login(user)
     client.post(
         url("comment", ticket.reference),
-        {"body": "Bild", "key": "t" * 32, "attachments": [upload("bild.png", PNG)]},
+        {"body": "Bild", "key": key * 32, "attachments": [upload("bild.png", PNG)]},
     )
+
+
+def test_t2_attachments_have_no_public_url_and_are_not_under_media(
+    client, settings, tmp_path
+):
+    comment_with_png(client, "t")
     attachment = TicketAttachment.objects.get()
     path = os.path.realpath(attachment.file.path)
     assert not path.startswith(os.path.realpath(settings.MEDIA_ROOT))
@@ -169,13 +174,7 @@ def test_t6_one_hundred_and_one_files_are_refused_and_nothing_saved(client, tmp_
 
 
 def test_t7_stored_files_are_readable_by_the_owner_only(client, tmp_path):
-    user = alice()
-    ticket = factories.ticket(user)
-    client.force_login(user)
-    client.post(
-        url("comment", ticket.reference),
-        {"body": "Bild", "key": "x" * 32, "attachments": [upload("bild.png", PNG)]},
-    )
+    comment_with_png(client, "x")
     inbound.ingest(emails.build(sender="fremd@example.org"))  # a raw mail file
     files = stored_files(tmp_path)
     assert len(files) == 2
