@@ -40,6 +40,10 @@ def test_portal_and_staff_print_figures_at_two_sizes():
     text = bench("--only", "portal", "--only", "staff", "--tickets", "60", "120")
     assert text.startswith("machine: ")
     assert re.search(r"Python \d+\.\d+.*SQLite \d+\.\d+.*database \w+", text)
+    assert re.search(r"^reference loop: \d+\.\d ms \(a fixed pure-Python", text, re.M)
+    assert re.search(
+        r"^\(took \d+ s; reference loop at the end: \d+\.\d ms\)$", text, re.M
+    )
     assert text.count("median") == 2  # one column head per part
     assert "queries  peak KiB  target" in text
     found = rows(text)

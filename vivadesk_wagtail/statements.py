@@ -72,13 +72,14 @@ def _insert_sql(model, rows: int, alias: str) -> str:
     )
 
 
-def insert(objs: list[Model]) -> None:
+def insert(objs: list[Model], using: str | None = None) -> None:
     """Insert unsaved instances of one model in one statement and set their
-    primary keys, as ``bulk_create`` does."""
+    primary keys, as ``bulk_create`` does; on the database ``using`` (by
+    default the one the router writes the model to)."""
     model = type(objs[0])
-    connection = connection_for(model)
+    connection = connections[using] if using else connection_for(model)
     if model._meta.parents or not connection.features.can_return_rows_from_bulk_insert:
-        model._default_manager.bulk_create(objs)
+        model._default_manager.using(connection.alias).bulk_create(objs)
         return
     fields = _insert_fields(model)
     params = [

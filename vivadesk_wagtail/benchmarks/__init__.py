@@ -156,6 +156,21 @@ def within(figures: Figures, *, ms: float | None = None, queries=None) -> bool:
     )
 
 
+def reference_ms() -> float:
+    """The median time (ms) of a fixed pure-Python workload: how fast this
+    machine runs Python right now. A shared virtual machine's speed varies
+    from day to day (here by up to 3×), so figures of different runs are
+    only comparable beside this one."""
+    times = []
+    for _run in range(5):
+        began = time.perf_counter()
+        total = 0
+        for i in range(300_000):
+            total += i % 7
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
 def machine() -> str:
     """One line on the machine: CPUs, CPU model, Python, SQLite, database."""
     cpus = os.cpu_count() or 0
@@ -181,4 +196,6 @@ def machine() -> str:
         f"machine: {cpu}, {model or 'unknown CPU'}; "
         f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; "
         f"database {vendor}\n"
+        f"reference loop: {reference_ms():.1f} ms (a fixed pure-Python workload; "
+        f"compare figures of different runs beside it)\n"
     )

@@ -204,6 +204,8 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    # The ORM broker with a cheaper enqueue (vivadesk_wagtail.brokers).
+    Q_CLUSTER["broker_class"] = "vivadesk_wagtail.brokers.ORMBroker"
     Q_CLUSTER["poll"] = 1
 
 EMAIL_URL = env.str("EMAIL_URL", default="")
