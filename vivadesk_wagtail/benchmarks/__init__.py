@@ -159,7 +159,7 @@ def within(figures: Figures, *, ms: float | None = None, queries=None) -> bool:
 def reference_ms() -> float:
     """The median time (ms) of a fixed pure-Python workload: how fast this
     machine runs Python right now. A shared virtual machine's speed varies
-    from day to day (here by up to 3×), so figures of different runs are
+    from day to day (here several times over), so figures of different runs are
     only comparable beside this one."""
     times = []
     for _run in range(5):
