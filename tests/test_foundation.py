@@ -333,3 +333,18 @@ def test_under_ci_a_skipped_test_fails_the_run(node):
     assert ci.returncode == 1, ci.stdout + ci.stderr
     assert "CI=true" in ci.stdout
     assert "skipped" not in ci.stdout.splitlines()[-1]
+
+
+@pytest.mark.django_db
+def test_sqlite_connections_keep_savepoint_journals_in_memory():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        pragmas = {
+            name: cursor.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("temp_store", "cache_size")
+        }
+    assert pragmas["temp_store"] == 2  # MEMORY
+    assert pragmas["cache_size"] == -32768
