@@ -55,3 +55,35 @@ def test_outside_a_transaction_it_commits_like_the_orm_broker():
     broker = ORMBroker(list_key="vivadesk-test")
     pk = broker.enqueue(SignedPackage.dumps({"id": "y", "func": "math.floor"}))
     assert OrmQ.objects.filter(pk=pk, key="vivadesk-test").exists()
+
+
+def test_enqueue_hands_async_task_one_broker_per_process(monkeypatch):
+    import os
+
+    import django_q.tasks
+
+    from vivadesk_wagtail import tasks
+
+    brokers = []
+    monkeypatch.setattr(
+        django_q.tasks,
+        "async_task",
+        lambda func, *args, broker=None, **kwargs: brokers.append(broker),
+    )
+    with transaction.atomic():
+        tasks.enqueue("math.copysign", 2, -1)
+        tasks.enqueue("math.copysign", 3, -1)
+    assert len(brokers) == 2
+    assert brokers[0] is brokers[1]
+    assert type(brokers[0]) is type(get_broker())
+    # A forked worker starts without it (and makes its own when it queues).
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(write, str(len(tasks._brokers)).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    os.close(write)
+    assert os.read(read, 64) == b"0"
+    os.close(read)
+    assert tasks.broker() is brokers[0]  # the parent keeps its own

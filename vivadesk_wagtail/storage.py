@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.utils import timezone
 
@@ -34,6 +35,17 @@ class PrivateStorage(Storage):
         # The backend's own ``save`` checks and frees the name; going
         # through ``Storage.save`` here would do that twice.
         return self.backend().save(name, content, max_length=max_length)
+
+    def save_generated(self, name: str, content) -> str:
+        """Save under a name from :func:`generated_name`: straight to the
+        backend's ``_save`` (the method a storage implements), without the
+        checks ``save`` makes of a name someone chose (three validations and
+        an existence check, about 3 % of an inbound mail's time). The name is
+        the storage's own and ends in a random UUID; a ``FileSystemStorage``
+        that still finds it taken picks another itself, never overwriting."""
+        if not hasattr(content, "chunks"):
+            content = File(content, name)
+        return self.backend()._save(name, content)
 
     def _open(self, name, mode="rb"):
         return self.backend().open(name, mode)

@@ -9,6 +9,7 @@ queues nothing, whichever broker is configured.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 
 from django.db import transaction
@@ -26,9 +27,29 @@ def enqueue(func: str, *args) -> None:
     A broker that is down must not fail the request whose change already
     committed (``robust``): the outbox sweeper queues the row again later.
     """
-    from django_q.tasks import async_task
+    from django_q import tasks
 
-    transaction.on_commit(lambda: async_task(func, *args), robust=True)
+    transaction.on_commit(
+        lambda: tasks.async_task(func, *args, broker=broker()), robust=True
+    )
+
+
+#: The broker of this process (see :func:`broker`); a forked child starts
+#: without one.
+_brokers: list = []
+os.register_at_fork(after_in_child=_brokers.clear)
+
+
+def broker():
+    """This process's django-q2 broker, made once: ``async_task`` would make
+    a new one for every task (for the ORM broker with a check of stale
+    connections, which its ``enqueue`` makes again anyway). A forked worker
+    makes its own rather than share its parent's connection."""
+    from django_q.brokers import get_broker
+
+    if not _brokers:
+        _brokers.append(get_broker())
+    return _brokers[0]
 
 
 def _claim(pk: int) -> bool:

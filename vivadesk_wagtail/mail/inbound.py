@@ -107,7 +107,7 @@ def record(
     )
     # Stored under the generated name as is (``FieldFile.save`` would only
     # normalise a name that has nothing to normalise).
-    row.raw = private_storage().save(
+    row.raw = private_storage().save_generated(
         raw_mail_upload_to(row, "mail.eml"), ContentFile(raw)
     )
     try:

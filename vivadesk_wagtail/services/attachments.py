@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 
 from ..models import TicketAttachment, TicketMessage
+from ..storage import attachment_upload_to, private_storage
 from . import uploads
 
 
@@ -32,7 +33,9 @@ def store(message: TicketMessage, upload) -> TicketAttachment:
         sha256=digest.hexdigest(),
         content_id=upload.content_id,
     )
-    attachment.file.save(upload.name, upload.file, save=False)
+    attachment.file = private_storage().save_generated(
+        attachment_upload_to(attachment, upload.name), upload.file
+    )
     try:
         attachment.save()
     except Exception:
