@@ -2,13 +2,16 @@
 query count and the peak memory, and leaves nothing behind (tiny sizes)."""
 
 import io
+import os
 import re
+import tempfile
 
 import pytest
 from django.core.management import call_command
 
 from vivadesk_wagtail.benchmarks import ingest
 from vivadesk_wagtail.models import InboundMail, Ticket
+from vivadesk_wagtail.storage import stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -79,29 +82,51 @@ def test_contact_form_prints_figures_as_is_and_seeded(settings):
     assert Ticket.objects.count() == before
 
 
+def bench_folders() -> set[str]:
+    return {
+        os.path.join(folder, name)
+        for folder in ("/dev/shm", tempfile.gettempdir())
+        if os.path.isdir(folder)
+        for name in os.listdir(folder)
+        if name.startswith("vivadesk-bench-")
+    }
+
+
 def test_ingest_prints_rates_of_several_passes_queries_and_memory():
+    folders_before = bench_folders()
+    files_before = set(stored_files())
     out = io.StringIO()
     ingest.run(out, sizes=(20, 40), messages=10, passes=2)
     text = out.getvalue()
-    mixed = rows(text)["mixed mail, 2 passes × 10 mails"]
-    assert len(mixed) == 2
-    assert all(m["unit"] == "msg/s" for m in mixed)
-    assert mixed[0]["target"].startswith("≥ 300 msg/s, ≤ 8 queries/message")
+    found = rows(text)
+    for place in ("files in memory", "files on disk"):
+        mixed = found[f"mixed, {place}, 2 × 10 mails"]
+        assert len(mixed) == 2  # both sizes
+        assert all(m["unit"] == "msg/s" for m in mixed)
+        assert mixed[0]["target"].startswith("≥ 300 msg/s, ≤ 8 queries/message")
     for kind in ("reply", "new", "attachment"):
         lines = re.findall(
             rf"^  {kind} +× +\d+ mails .* (\d+\.\d\d) +(\d+)$", text, re.M
         )
-        assert len(lines) == 2, kind
-    assert "queries/message with the benchmark's savepoints" in text
-    assert (
-        len(re.findall(r"reference loop around the passes \d+\.\d ms$", text, re.M))
-        == 2
-    )
-    compared = re.search(
-        r"at 40 tickets: ([+-]\d+\.\d) % slower than at 20 .*; ([+-]\d+\.\d) % at "
-        r"the machine's speed of the first size",
+        assert len(lines) == 4, kind
+    assert text.count("queries/message with the benchmark's savepoints") == 4
+    written = re.findall(
+        r"reference loop around the passes \d+\.\d ms; writing the files: "
+        r"(\d+\.\d\d) ms per mail$",
         text,
+        re.M,
     )
-    assert compared, text
+    assert len(written) == 4
+    assert all(float(ms) > 0 for ms in written)
+    for place in ("files in memory", "files on disk"):
+        compared = re.search(
+            rf"at 40 tickets, {place}: ([+-]\d+\.\d) % slower than at 20 .*; "
+            r"([+-]\d+\.\d) % at the machine's speed of the first size",
+            text,
+        )
+        assert compared, text
     assert not Ticket.objects.exists()
     assert not InboundMail.objects.exists()
+    # Nothing left behind: neither in the private storage nor in memory.
+    assert set(stored_files()) == files_before
+    assert bench_folders() == folders_before

@@ -15,38 +15,52 @@ transaction, so the callbacks registered by each mail are run right after
 it, as a commit would: with the dev site's (non-sync) cluster settings and
 the ORM broker each task is an ``OrmQ`` row, queued, not executed.
 
-Printed per size: messages/s (median / min / max of the timed passes, each
-of fresh mails), queries per message (all, and per kind, counted during the
-timed passes) and the tracemalloc peak of one mail of each kind (traced apart
-from the timed passes). The reference loop is timed before and after each
-size's passes: the comparison of the two sizes is printed as measured and
-scaled by it, since this machine's speed drifts within a run.
+Each size is measured twice: with the private storage's files (raw mail,
+attachments) in a folder on a file system in memory, and on the disk where
+the site keeps them. The first is the pipeline's own speed; the second adds
+this machine's disk, on which creating a file takes from 0.03 to over 1 ms
+depending on how many files were written or removed in the minutes before
+(measured with a loop of ``os.open`` calls), so its figure swings with what
+ran before. The sizes and places take turns pass by pass.
+
+Printed per size and place: messages/s (median / min / max of the timed
+passes, each of fresh mails), queries per message (all, and per kind,
+counted during the timed passes), the tracemalloc peak of one mail of each
+kind (traced apart from the timed passes) and the time spent writing the
+files. The reference loop is timed before and after each pass: the
+comparison of the two sizes is printed as measured and scaled by it.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
+import os
 import re
+import shutil
 import statistics
+import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from .. import conf
 from ..models import (
     CustomerProfile,
-    InboundMail,
     MessageKind,
     OutboundEmail,
     Ticket,
-    TicketAttachment,
     TicketMessage,
     TicketStatus,
 )
+from ..storage import private_storage
 from . import LABEL, Figures, header, peak_kib, reference_ms, row
 from .mails import build
 
@@ -207,28 +221,107 @@ def _normalise(sql: str) -> str:
     return sql[:150]
 
 
-def _measure(stdout, total: int, messages: int, passes: int, profile: bool):
-    from django_q.conf import Conf
+@dataclass
+class _Size:
+    """What the rounds of one data size measured."""
+
+    total: int
+    #: Where the files go: ``memory`` or ``disk`` (see :func:`_files_in`).
+    files: str = "disk"
+    rates: list = field(default_factory=list)
+    per_kind: dict = field(default_factory=lambda: collections.defaultdict(list))
+    #: Statements per mail with the benchmark's own savepoints.
+    wrapped: list = field(default_factory=list)
+    texts: collections.Counter = field(default_factory=collections.Counter)
+    references: list = field(default_factory=list)
+    seeded: list = field(default_factory=list)
+    saving: float = 0.0
+    queued: int = 0
+    tickets: int = 0
+    peaks: dict = field(default_factory=dict)
+
+
+class _Saves:
+    """While :meth:`installed`: the time spent in the private storage's
+    ``save_generated`` (since :attr:`seconds` was last set); the names of the
+    files it wrote go to ``names``."""
+
+    def __init__(self, names: list[str]):
+        self.seconds = 0.0
+        self.names = names
+
+    @contextlib.contextmanager
+    def installed(self):
+        storage = private_storage()
+        save = storage.save_generated
+
+        def timed(name, content):
+            began = time.perf_counter()
+            try:
+                stored = save(name, content)
+            finally:
+                self.seconds += time.perf_counter() - began
+            self.names.append(stored)
+            return stored
+
+        storage.save_generated = timed
+        try:
+            yield self
+        finally:
+            del storage.save_generated
+
+
+@contextlib.contextmanager
+def _files_in(where: str):
+    """The private storage as the site configures it (``disk``), or the same
+    storage in a new folder on a file system in memory (``memory``: a tmpfs
+    at /dev/shm where there is one), removed afterwards."""
+    if where == "disk":
+        yield
+        return
+    alias = conf.get("STORAGE")
+    memory = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    folder = tempfile.mkdtemp(prefix="vivadesk-bench-", dir=memory)
+    configured = settings.STORAGES[alias]
+    options = {**configured.get("OPTIONS", {}), "location": folder}
+    storages = {**settings.STORAGES, alias: {**configured, "OPTIONS": options}}
+    try:
+        with override_settings(STORAGES=storages):
+            yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _round(size: _Size, messages: int, profile: bool, on_disk: list) -> None:
+    """Seed ``size.total`` tickets, time one pass of ``messages`` fresh mails
+    with the files where ``size`` says, roll back. The names of the files
+    written to disk go to ``on_disk``."""
+    try:
+        with transaction.atomic():
+            began = time.perf_counter()
+            emails, threads = _seed(size.total, max(200, messages // 3))
+            size.seeded.append(time.perf_counter() - began)
+            size.tickets = Ticket.objects.count()
+            mails = _mails(messages + 30, emails, threads, 0)
+            written = on_disk if size.files == "disk" else []
+            with _files_in(size.files), _Saves(written).installed() as saves:
+                _pass(size, mails, saves, profile)
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+def _pass(size: _Size, mails, saves: _Saves, profile: bool) -> None:
+    """Warm up on the first 20 of ``mails``, time the rest but 10, trace the
+    memory of one mail of each kind among those 10."""
     from django_q.models import OrmQ
 
-    customers = max(200, passes * messages // 3)
-    began = time.perf_counter()
-    emails, threads = _seed(total, customers)
-    seeded = time.perf_counter() - began
-    stdout.write(
-        f"-- {Ticket.objects.count()} tickets in database "
-        f"(seeded {total} in {seeded:.1f} s; django-q sync={bool(Conf.SYNC)})\n"
-    )
+    warm_up, timed, traced = mails[:20], mails[20:-10], mails[-10:]
     # Warm-up: imports, caches, first statements.
-    for kind, raw in _mails(20, emails, threads, 0):
+    for kind, raw in warm_up:
         _check(kind, _ingest(raw))
     queued_before = OrmQ.objects.count()
-
-    per_kind = collections.defaultdict(list)
-    wrapped = []  # with the savepoints of the benchmark's own transaction
-    texts = collections.Counter()
-    current = []
-    ours = []
+    current, ours = [], []
 
     def count(execute, sql, params, many, context):
         # A transaction of the pipeline is the outermost one in production
@@ -240,58 +333,69 @@ def _measure(stdout, total: int, messages: int, passes: int, profile: bool):
             current.append(sql)
         return execute(sql, params, many, context)
 
-    # Timed passes of fresh mails each (the counting wrapper costs a list
-    # append per statement, well under 1 % of a mail).
-    rates = []
+    # The counting wrapper costs a list append per statement, the timing of
+    # the file writes two clock reads per file: well under 1 % of a mail.
     reference_before = reference_ms()
-    for number in range(passes):
-        mails = _mails(messages, emails, threads, 20 + number * messages)
-        began = time.perf_counter()
-        with connection.execute_wrapper(count):
-            for kind, raw in mails:
-                current.clear()
-                ours.clear()
-                _check(kind, _ingest(raw))
-                per_kind[kind].append(len(current))
-                wrapped.append(len(current) + len(ours))
-                if profile:
-                    texts.update((kind, _normalise(sql)) for sql in current)
-        rates.append(messages / (time.perf_counter() - began))
-    reference = (reference_before + reference_ms()) / 2
-    queued = OrmQ.objects.count() - queued_before
-
-    # The tracemalloc peak of one mail of each kind, apart from the timed runs.
-    peaks = {}
-    for kind, raw in _mails(10, emails, threads, 20 + passes * messages):
-        if kind not in peaks:
-            peaks[kind] = peak_kib(
+    saves.seconds = 0.0
+    began = time.perf_counter()
+    with connection.execute_wrapper(count):
+        for kind, raw in timed:
+            current.clear()
+            ours.clear()
+            _check(kind, _ingest(raw))
+            size.per_kind[kind].append(len(current))
+            size.wrapped.append(len(current) + len(ours))
+            if profile:
+                size.texts.update((kind, _normalise(sql)) for sql in current)
+    size.rates.append(len(timed) / (time.perf_counter() - began))
+    size.saving += saves.seconds
+    size.references.append((reference_before + reference_ms()) / 2)
+    size.queued += OrmQ.objects.count() - queued_before
+    for kind, raw in traced:
+        if kind not in size.peaks:
+            size.peaks[kind] = peak_kib(
                 lambda kind=kind, raw=raw: _check(kind, _ingest(raw))
             )
 
-    all_queries = [q for qs in per_kind.values() for q in qs]
+
+#: What a row says of where the files went.
+PLACES = {"memory": "files in memory", "disk": "files on disk"}
+
+
+def _report(stdout, size: _Size, messages: int, profile: bool):
+    """Print one size's figures at one place of the files; returns
+    ``(figures, reference loop ms)``."""
+    passes = len(size.rates)
+    all_queries = [q for qs in size.per_kind.values() for q in qs]
     figures = Figures.of(
-        rates, statistics.mean(all_queries), max(peaks.values()), unit="msg/s"
+        size.rates,
+        statistics.mean(all_queries),
+        max(size.peaks.values()),
+        unit="msg/s",
     )
     met = figures.median >= 300 and figures.queries <= 8
-    label = f"mixed mail, {passes} passes × {messages} mails"
+    label = f"mixed, {PLACES[size.files]}, {passes} × {messages} mails"
     stdout.write(row(label, figures, "≥ 300 msg/s, ≤ 8 queries/message", met))
     for kind in ("reply", "new", "attachment"):
-        qs = per_kind[kind]
+        qs = size.per_kind[kind]
         label = f"  {kind:<10} ×{len(qs):>5} mails (max {max(qs)} queries)"
         stdout.write(
             f"{label:<{LABEL}} {'':>7} {'':>7} {'':>7} {'':<5} "
-            f"{statistics.mean(qs):7.2f} {peaks[kind]:9.0f}\n"
+            f"{statistics.mean(qs):7.2f} {size.peaks[kind]:9.0f}\n"
         )
+    reference = statistics.mean(size.references)
     stdout.write(
-        f"  {statistics.mean(wrapped):.2f} queries/message with the benchmark's "
-        f"savepoints; {queued} tasks queued (OrmQ rows); peak KiB of the mix: "
-        f"its largest kind; reference loop around the passes {reference:.1f} ms\n"
+        f"  {statistics.mean(size.wrapped):.2f} queries/message with the "
+        f"benchmark's savepoints; {size.queued} tasks queued (OrmQ rows); peak "
+        f"KiB of the mix: its largest kind; reference loop around the passes "
+        f"{reference:.1f} ms; writing the files: "
+        f"{size.saving / len(all_queries) * 1000:.2f} ms per mail\n"
     )
     if profile:
         for kind in ("reply", "new"):
-            n = len(per_kind[kind])
+            n = len(size.per_kind[kind])
             stdout.write(f"  SQL per {kind} mail:\n")
-            for (k, sql), hits in sorted(texts.items(), key=lambda kv: -kv[1]):
+            for (k, sql), hits in sorted(size.texts.items(), key=lambda kv: -kv[1]):
                 if k == kind:
                     stdout.write(f"    {hits / n:5.2f}  {sql}\n")
     return figures, reference
@@ -301,57 +405,70 @@ def run(
     stdout,
     *,
     sizes=(500, 10_000),
-    messages: int = 1_000,
-    passes: int = 3,
+    messages: int = 600,
+    passes: int = 5,
     profile: bool = False,
+    places=("memory", "disk"),
 ) -> None:
-    """Seed, measure (``passes`` timed passes of ``messages`` mails), print,
-    roll back — once per size."""
+    """Per pass, size and place of the files: seed, time ``messages`` mails,
+    roll back; then print the figures."""
     # django-q logs every queued task at INFO; that is not the pipeline's cost.
     q_logger = logging.getLogger("django-q")
     level = q_logger.level
     q_logger.setLevel(logging.WARNING)
     try:
-        _run(stdout, sizes, messages, passes, profile)
+        _run(stdout, sizes, messages, passes, profile, places)
     finally:
         q_logger.setLevel(level)
 
 
-def _run(stdout, sizes, messages: int, passes: int, profile: bool) -> None:
+def _run(stdout, sizes, messages: int, passes: int, profile: bool, places) -> None:
+    from django_q.conf import Conf
+
     stdout.write(header())
+    measured = {
+        (total, where): _Size(total, where) for total in sizes for where in places
+    }
+    # The sizes and places take turns, pass by pass, so that each meets the
+    # machine in the same moods: its speed drifts, and its disk creates files
+    # several times slower for a while after many were written or removed.
+    # The files written to disk are removed at the very end, for that reason.
+    on_disk = []
+    try:
+        for _number in range(passes):
+            for size in measured.values():
+                _round(size, messages, profile, on_disk)
+    finally:
+        storage = private_storage()
+        for name in on_disk:
+            storage.delete(name)
     results = {}
     for total in sizes:
-        files = []
-        try:
-            with transaction.atomic():
-                results[total] = _measure(stdout, total, messages, passes, profile)
-                files += [m.raw for m in InboundMail.objects.exclude(raw="")]
-                files += [a.file for a in TicketAttachment.objects.all()]
-                raise _Rollback
-        except _Rollback:
-            pass
-        finally:
-            _delete_new(files)
-    if len(sizes) > 1:
-        (small, small_ref), (large, large_ref) = results[sizes[0]], results[sizes[-1]]
-        slower = (1 - large.median / small.median) * 100
-        # The machine's own speed drifts within a run: the rates scaled by the
-        # reference loop timed around each size's passes.
-        steady = (1 - large.median * large_ref / (small.median * small_ref)) * 100
-        verdict = "ok" if slower <= 15 else "MISSED"
+        first = measured[total, places[0]]
+        seeded = [t for where in places for t in measured[total, where].seeded]
         stdout.write(
-            f"at {sizes[-1]} tickets: {slower:+.1f} % slower than at {sizes[0]} "
-            f"(medians; negative: faster; {steady:+.1f} % at the machine's speed "
-            f"of the first size, by the reference loop)  target ≤ 15 %  {verdict}\n"
+            f"-- {first.tickets} tickets in database (seeded {total} in "
+            f"{statistics.median(seeded):.1f} s; django-q sync={bool(Conf.SYNC)})\n"
         )
+        for where in places:
+            results[total, where] = _report(
+                stdout, measured[total, where], messages, profile
+            )
+    if len(sizes) > 1:
+        for where in places:
+            _compare(stdout, sizes, where, results)
 
 
-def _delete_new(files) -> None:
-    """Remove the files of rows that were rolled back (rows that survived,
-    i.e. existed before the benchmark, keep theirs)."""
-    for stored in files:
-        name = stored.name
-        model = type(stored.instance)
-        field = stored.field.name
-        if not model.objects.filter(**{field: name}).exists():
-            stored.storage.delete(name)
+def _compare(stdout, sizes, where: str, results) -> None:
+    """The larger size against the smaller one, as measured and scaled by the
+    reference loop timed around each size's passes."""
+    small, small_ref = results[sizes[0], where]
+    large, large_ref = results[sizes[-1], where]
+    slower = (1 - large.median / small.median) * 100
+    steady = (1 - large.median * large_ref / (small.median * small_ref)) * 100
+    verdict = "ok" if slower <= 15 else "MISSED"
+    stdout.write(
+        f"at {sizes[-1]} tickets, {PLACES[where]}: {slower:+.1f} % slower than at "
+        f"{sizes[0]} (medians; negative: faster; {steady:+.1f} % at the machine's "
+        f"speed of the first size, by the reference loop)  target ≤ 15 %  {verdict}\n"
+    )

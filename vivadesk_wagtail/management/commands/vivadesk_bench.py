@@ -63,7 +63,7 @@ class Command(BaseCommand):
         out.write("(DEBUG off, as in production)\n")
         sizes = tickets or ((100, 1_000) if quick else (1_000, 10_000))
         mail_sizes = tickets or ((100, 1_000) if quick else (500, 10_000))
-        passes, messages = (2, 200) if quick else (3, 1_000)
+        passes, messages = (2, 200) if quick else (5, 600)
         runs = runs or (5 if quick else 30)
         parts = only or PARTS
         began = time.perf_counter()
