@@ -130,3 +130,15 @@ def test_ingest_prints_rates_of_several_passes_queries_and_memory():
     # Nothing left behind: neither in the private storage nor in memory.
     assert set(stored_files()) == files_before
     assert bench_folders() == folders_before
+
+
+def test_without_a_memory_file_system_the_row_says_temporary_folder(monkeypatch):
+    from vivadesk_wagtail.storage import private_storage
+
+    monkeypatch.setattr(ingest.os, "access", lambda path, mode: False)
+    assert ingest._place("memory") == "files in a temporary folder"
+    assert ingest._place("disk") == "files on disk"
+    with ingest._files_in("memory"):
+        location = private_storage().backend().location
+        assert os.path.dirname(location) == tempfile.gettempdir()
+    assert not os.path.exists(location)

@@ -223,7 +223,8 @@ def _normalise(sql: str) -> str:
 
 @dataclass
 class _Size:
-    """What the rounds of one data size measured."""
+    """What the passes of one data size, with the files in one place,
+    measured."""
 
     total: int
     #: Where the files go: ``memory`` or ``disk`` (see :func:`_files_in`).
@@ -280,8 +281,7 @@ def _files_in(where: str):
         yield
         return
     alias = conf.get("STORAGE")
-    memory = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-    folder = tempfile.mkdtemp(prefix="vivadesk-bench-", dir=memory)
+    folder = tempfile.mkdtemp(prefix="vivadesk-bench-", dir=_memory())
     configured = settings.STORAGES[alias]
     options = {**configured.get("OPTIONS", {}), "location": folder}
     storages = {**settings.STORAGES, alias: {**configured, "OPTIONS": options}}
@@ -358,8 +358,16 @@ def _pass(size: _Size, mails, saves: _Saves, profile: bool) -> None:
             )
 
 
-#: What a row says of where the files went.
-PLACES = {"memory": "files in memory", "disk": "files on disk"}
+def _memory() -> str | None:
+    """A file system in memory to write to, if the machine has one."""
+    return "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+
+
+def _place(where: str) -> str:
+    """What a row says of where the files went."""
+    if where == "disk":
+        return "files on disk"
+    return "files in memory" if _memory() else "files in a temporary folder"
 
 
 def _report(stdout, size: _Size, messages: int, profile: bool):
@@ -367,6 +375,7 @@ def _report(stdout, size: _Size, messages: int, profile: bool):
     ``(figures, reference loop ms)``."""
     passes = len(size.rates)
     all_queries = [q for qs in size.per_kind.values() for q in qs]
+    mails = len(all_queries)
     figures = Figures.of(
         size.rates,
         statistics.mean(all_queries),
@@ -374,7 +383,7 @@ def _report(stdout, size: _Size, messages: int, profile: bool):
         unit="msg/s",
     )
     met = figures.median >= 300 and figures.queries <= 8
-    label = f"mixed, {PLACES[size.files]}, {passes} × {messages} mails"
+    label = f"mixed, {_place(size.files)}, {passes} × {messages} mails"
     stdout.write(row(label, figures, "≥ 300 msg/s, ≤ 8 queries/message", met))
     for kind in ("reply", "new", "attachment"):
         qs = size.per_kind[kind]
@@ -389,7 +398,7 @@ def _report(stdout, size: _Size, messages: int, profile: bool):
         f"benchmark's savepoints; {size.queued} tasks queued (OrmQ rows); peak "
         f"KiB of the mix: its largest kind; reference loop around the passes "
         f"{reference:.1f} ms; writing the files: "
-        f"{size.saving / len(all_queries) * 1000:.2f} ms per mail\n"
+        f"{size.saving / mails * 1000:.2f} ms per mail\n"
     )
     if profile:
         for kind in ("reply", "new"):
@@ -468,7 +477,7 @@ def _compare(stdout, sizes, where: str, results) -> None:
     steady = (1 - large.median * large_ref / (small.median * small_ref)) * 100
     verdict = "ok" if slower <= 15 else "MISSED"
     stdout.write(
-        f"at {sizes[-1]} tickets, {PLACES[where]}: {slower:+.1f} % slower than at "
+        f"at {sizes[-1]} tickets, {_place(where)}: {slower:+.1f} % slower than at "
         f"{sizes[0]} (medians; negative: faster; {steady:+.1f} % at the machine's "
         f"speed of the first size, by the reference loop)  target ≤ 15 %  {verdict}\n"
     )
