@@ -94,6 +94,17 @@ def test_broker_down_does_not_fail_the_change(smtp_server):
     assert len(smtp_server.messages_to(CUSTOMER)) == 1
 
 
+def test_the_sweeper_queues_with_the_process_broker():
+    with no_task_queue():
+        ticket = factories.ticket()
+    with no_task_queue() as queued, clock(timedelta(minutes=11)):
+        assert tasks.sweep_outbox() == 2  # acknowledgement + staff notice
+    assert {c.args[1] for c in queued.call_args_list} == {
+        row.pk for row in OutboundEmail.objects.filter(ticket=ticket)
+    }
+    assert all(c.kwargs["broker"] is tasks.broker() for c in queued.call_args_list)
+
+
 def test_4xx_is_retried(smtp_server):
     smtp_server.reply_to_rcpt = "451 4.3.0 Mailbox busy, try again later"
     ticket = factories.ticket()

@@ -167,7 +167,7 @@ def sweep_outbox() -> int:
         updated_at=now
     )
     for pk in pks:
-        async_task("vivadesk_wagtail.tasks.send_outbound", pk)
+        async_task("vivadesk_wagtail.tasks.send_outbound", pk, broker=broker())
     return len(pks)
 
 
