@@ -227,8 +227,8 @@ class _Size:
     measured."""
 
     total: int
-    #: Where the files go: ``memory`` or ``disk`` (see :func:`_files_in`).
-    files: str = "disk"
+    #: Where the files go: one of :data:`PLACES`.
+    files: str
     rates: list = field(default_factory=list)
     per_kind: dict = field(default_factory=lambda: collections.defaultdict(list))
     #: Statements per mail with the benchmark's own savepoints.
@@ -240,6 +240,10 @@ class _Size:
     queued: int = 0
     tickets: int = 0
     peaks: dict = field(default_factory=dict)
+
+
+#: Where a pass keeps the private storage's files (see :func:`_files_in`).
+PLACES = ("memory", "disk")
 
 
 class _Saves:
@@ -417,7 +421,6 @@ def run(
     messages: int = 600,
     passes: int = 5,
     profile: bool = False,
-    places=("memory", "disk"),
 ) -> None:
     """Per pass, size and place of the files: seed, time ``messages`` mails,
     roll back; then print the figures."""
@@ -426,17 +429,17 @@ def run(
     level = q_logger.level
     q_logger.setLevel(logging.WARNING)
     try:
-        _run(stdout, sizes, messages, passes, profile, places)
+        _run(stdout, sizes, messages, passes, profile)
     finally:
         q_logger.setLevel(level)
 
 
-def _run(stdout, sizes, messages: int, passes: int, profile: bool, places) -> None:
+def _run(stdout, sizes, messages: int, passes: int, profile: bool) -> None:
     from django_q.conf import Conf
 
     stdout.write(header())
     measured = {
-        (total, where): _Size(total, where) for total in sizes for where in places
+        (total, where): _Size(total, where) for total in sizes for where in PLACES
     }
     # The sizes and places take turns, pass by pass, so that each meets the
     # machine in the same moods: its speed drifts, and its disk creates files
@@ -453,18 +456,18 @@ def _run(stdout, sizes, messages: int, passes: int, profile: bool, places) -> No
             storage.delete(name)
     results = {}
     for total in sizes:
-        first = measured[total, places[0]]
-        seeded = [t for where in places for t in measured[total, where].seeded]
+        first = measured[total, PLACES[0]]
+        seeded = [t for where in PLACES for t in measured[total, where].seeded]
         stdout.write(
             f"-- {first.tickets} tickets in database (seeded {total} in "
             f"{statistics.median(seeded):.1f} s; django-q sync={bool(Conf.SYNC)})\n"
         )
-        for where in places:
+        for where in PLACES:
             results[total, where] = _report(
                 stdout, measured[total, where], messages, profile
             )
     if len(sizes) > 1:
-        for where in places:
+        for where in PLACES:
             _compare(stdout, sizes, where, results)
 
 
