@@ -30,6 +30,21 @@ class CustomerProfile(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     #: Set when mail to the address bounced permanently; no more mail goes out.
     mail_undeliverable = models.BooleanField(_("mail undeliverable"), default=False)
+    #: When and why the address was marked undeliverable (the SMTP answer or
+    #: the delivery-status report), for the agents who may clear the flag.
+    undeliverable_since = models.DateTimeField(
+        _("undeliverable since"), null=True, blank=True
+    )
+    undeliverable_detail = models.TextField(_("why undeliverable"), blank=True)
+    #: The bounce (a delivery-status report) that marked the address, if any.
+    undeliverable_bounce = models.ForeignKey(
+        "vivadesk_wagtail.InboundMail",
+        verbose_name=_("bounce"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = CustomerProfileQuerySet.as_manager()

@@ -66,6 +66,10 @@ class TicketMessage(models.Model):
     idempotency_key = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
     )
+    #: ``False`` when nothing proves the author wrote it: a contact-form post
+    #: sent without signing in, or a mail matched only by the reference in its
+    #: subject that neither answers our Message-IDs nor passed authentication.
+    sender_verified = models.BooleanField(_("sender verified"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
 
     objects = TicketMessageQuerySet.as_manager()
