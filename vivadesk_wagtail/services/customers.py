@@ -12,6 +12,7 @@ import hashlib
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .. import statements
@@ -111,6 +112,20 @@ def is_address_of(profile: CustomerProfile | None, address: str) -> bool:
     except InvalidAddressError:
         return False
     return email.lower() == profile.email.lower()
+
+
+def is_staff_address(address: str) -> bool:
+    """Whether ``address`` belongs to a staff user or a superuser, active or
+    not (DESIGN.md decision 9: staff never pass through the customer flow)."""
+    try:
+        email = normalize_email(address)
+    except InvalidAddressError:
+        return False
+    return (
+        get_user_model()
+        .objects.filter(Q(is_staff=True) | Q(is_superuser=True), email__iexact=email)
+        .exists()
+    )
 
 
 def _username_for(email: str) -> str:
