@@ -147,12 +147,26 @@ def test_thank_you_page_is_the_same_for_new_unconfirmed_and_confirmed(site):
     assert Ticket.objects.filter(customer=known).count() == 1
 
 
-def test_confirmed_address_gets_ticket_link_and_copy(site, client):
-    factories.customer("known@example.com", confirmed=True)
+def test_confirmed_address_gets_ticket_link_and_copy_only_when_signed_in(site, client):
+    """DESIGN.md decision 10: a post that is not signed in as the address's
+    customer is never quoted back to it; the customer's own post is."""
+    known = factories.customer("known@example.com", confirmed=True)
     post(client, "/de/kontakt/", email="KNOWN@example.com")
-    (confirmation,) = mails_to("known@example.com")
-    assert "Drucker druckt nicht" in confirmation.subject
-    assert "/activate/" not in confirmation.body
+    (anonymous,) = mails_to("known@example.com")
+    first = Ticket.objects.get()
+    for text in ("Drucker", "Seit gestern", "K-42", "Erika"):
+        assert text not in anonymous.subject
+        assert text not in anonymous.body
+    assert f"/de/helpdesk/requests/{first.reference}/" in anonymous.body
+    assert "/activate/" not in anonymous.body
+
+    signed_in = Client()
+    signed_in.force_login(known)
+    post(signed_in, "/de/kontakt/", email="known@example.com")
+    copy = mails_to("known@example.com")[-1]
+    assert "Drucker druckt nicht" in copy.subject
+    assert "Seit gestern druckt der Drucker nicht mehr." in copy.body
+    assert "/activate/" not in copy.body
     assert CustomerProfile.objects.count() == 1
 
 
@@ -239,9 +253,14 @@ def test_lookalike_addresses(site, lookalike):
         assert CustomerProfile.objects.count() == 1
 
 
-def test_fullwidth_address_is_refused_or_separate(site):
+@pytest.mark.parametrize(
+    "lookalike",
+    ["ｍike@example.com", "mike@ｅxample.com", "mike@exam\u00adple.com"],
+    ids=["fullwidth-local", "fullwidth-domain", "soft-hyphen-domain"],
+)
+def test_fullwidth_address_is_refused_or_separate(site, lookalike):
     mike = factories.customer("mike@example.com", confirmed=True)
-    post(Client(), "/de/kontakt/", email="ｍike@example.com")
+    post(Client(), "/de/kontakt/", email=lookalike)
     assert not Ticket.objects.filter(customer=mike).exists()
 
 

@@ -31,6 +31,8 @@ def production_env(tmp_path, **changes) -> dict[str, str]:
         "EMAIL_URL": "smtp+tls://helpdesk:secret@smtp.viva.example:587",
         "VIVADESK_BASE_URL": "https://www.viva.example",
         "VIVADESK_VAR_DIR": str(tmp_path / "var"),
+        # Our MX's authserv-id: without it nothing authenticates inbound From.
+        "VIVADESK_MAIL_AUTHSERV_ID": "mx.viva.example",
     }
     for name, value in changes.items():
         if value is None:
@@ -71,8 +73,20 @@ def test_check_deploy_reports_nothing(tmp_path):
         ({"ALLOWED_HOSTS": ""}, "security.W020"),
         # Without Redis the rate-limit counters would live in one process.
         ({"REDIS_URL": None}, "django_ratelimit.E003"),
+        # Without our MX's authserv-id anybody can mail as a customer.
+        ({"VIVADESK_MAIL_AUTHSERV_ID": None}, "vivadesk.W001"),
+        ({"VIVADESK_MAIL_AUTHSERV_ID": ""}, "vivadesk.W001"),
     ],
-    ids=["short-key", "no-key", "no-ssl-redirect", "no-hsts", "no-hosts", "no-redis"],
+    ids=[
+        "short-key",
+        "no-key",
+        "no-ssl-redirect",
+        "no-hsts",
+        "no-hosts",
+        "no-redis",
+        "no-authserv-id",
+        "empty-authserv-id",
+    ],
 )
 def test_check_deploy_fails_when_incomplete_or_weak(tmp_path, changes, expected):
     result = check_deploy(production_env(tmp_path, **changes))

@@ -69,12 +69,20 @@ def test_own_message_id_or_address_is_dropped(headers):
     assert result.reason.startswith("own_")
 
 
+def envelope_sender(row) -> str:
+    """The envelope sender (signed VERP address) the outbox really used."""
+    (sent,) = [
+        m for m in mail.outbox if m.extra_headers.get("Message-ID") == row.message_id
+    ]
+    return sent.from_email
+
+
 def test_dsn_bounce_is_linked_and_address_flagged():
     ticket = factories.ticket()
     row = ack(ticket)
     raw = fill(
         "dsn-bounce-postfix.eml",
-        BOUNCE_ADDRESS=f"helpdesk+bounce-{row.pk}@viva.de",
+        BOUNCE_ADDRESS=envelope_sender(row),
         MESSAGE_ID=row.message_id,
     )
     mail.outbox.clear()
@@ -84,12 +92,18 @@ def test_dsn_bounce_is_linked_and_address_flagged():
     assert inbound.outbound == row
     row.refresh_from_db()
     assert row.state == "failed"
-    assert CustomerProfile.objects.get(email="kunde@example.com").mail_undeliverable
+    profile = CustomerProfile.objects.get(email="kunde@example.com")
+    assert profile.mail_undeliverable
+    assert profile.undeliverable_since is not None
+    assert "5.1.1" in profile.undeliverable_detail
+    assert profile.undeliverable_bounce == inbound
     assert Ticket.objects.count() == 1
     assert not [m for m in mail.outbox if m.to == ["kunde@example.com"]]
 
 
-def test_dsn_bounce_found_by_original_message_id():
+def test_dsn_found_only_by_original_message_id_is_held_for_review():
+    """A report that did not come back to a signed address proves nothing:
+    linked for staff, held, the row and the address left alone."""
     ticket = factories.ticket()
     row = ack(ticket)
     raw = fill(
@@ -97,8 +111,12 @@ def test_dsn_bounce_found_by_original_message_id():
         BOUNCE_ADDRESS="postmaster@viva.de",
         MESSAGE_ID=row.message_id,
     )
-    assert ingest(raw).reason == "bounce"
+    result = ingest(raw)
+    assert (result.outcome, result.reason) == ("held", "bounce_unconfirmed")
     assert InboundMail.objects.get().outbound == row
+    row.refresh_from_db()
+    assert row.state == "sent"
+    assert not CustomerProfile.objects.get(email="kunde@example.com").mail_undeliverable
 
 
 def test_out_of_office_is_stored_as_auto_and_never_reopens():
@@ -180,12 +198,14 @@ def test_headerless_autoresponder_is_capped():
     assert ticket.messages.filter(kind=MessageKind.NOTE).count() == 1
 
 
-def test_person_writing_to_the_bounce_address_is_treated_as_human():
+def test_person_writing_to_the_bounce_address_is_held_not_a_bounce():
+    """A person answering our signed envelope sender sends no report: the
+    mail is held for staff (who may accept it), nothing is marked."""
     ticket = factories.ticket()
     row = ack(ticket)
-    raw = emails.build(to=f"helpdesk+bounce-{row.pk}@viva.de", subject="Frage")
+    raw = emails.build(to=envelope_sender(row), subject="Frage")
     result = ingest(raw)
-    assert result.outcome == "new_ticket"
+    assert (result.outcome, result.reason) == ("held", "bounce_unconfirmed")
     assert not CustomerProfile.objects.get(email="kunde@example.com").mail_undeliverable
     row.refresh_from_db()
     assert row.state == "sent"

@@ -27,6 +27,9 @@ DOMAINS = [
     "xn--bcher-kva.de",
     "1.2.3.4",
     "b\u00fccher.de",
+    "\uff45xample.com",
+    "exam\u00adple.com",
+    "ex\u0430mple.com",
 ]
 
 
@@ -66,6 +69,14 @@ def test_plain_spellings_mean_what_the_full_parser_says():
         ('"Schmidt, Anna" <anna@example.com>', ("anna@example.com", "")),
         ("=?utf-8?q?J=C3=BCrgen?= <j@example.com>", ("j@example.com", "")),
         ("anna@", ("", "malformed_from")),
+        # IDNA folds these onto example.com: kept as written, never folded.
+        ("K <kunde@\uff45xample.com>", ("kunde@\\uff45xample.com", "")),
+        ("K <kunde@exam\u00adple.com>", ("kunde@exam\\xadple.com", "")),
+        ("K <kunde@exa\u200bmple.com>", ("kunde@exa\\u200bmple.com", "")),
+        # A Cyrillic letter among Latin ones, in Unicode or as an A-label.
+        ("K <kunde@ex\u0430mple.com>", ("kunde@ex\\u0430mple.com", "")),
+        ("K <kunde@xn--exmple-4nf.com>", ("kunde@xn--exmple-4nf.com", "")),
+        ("K <kunde@B\u00fccher.DE>", ("kunde@xn--bcher-kva.de", "")),
     ],
 )
 def test_strict_sender(header, expected):

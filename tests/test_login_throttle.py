@@ -9,7 +9,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import translation
@@ -178,3 +178,43 @@ def test_the_wagtail_admin_login_is_throttled_too(client):
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert_throttled(response)
+
+
+#: The address as the login finds it, written otherwise: the domain in Unicode
+#: or in IDNA, in any case.
+IDN_SPELLINGS = [
+    "kunde@xn--bcher-kva.de",
+    "Kunde@BÜCHER.de",
+    " kunde@XN--BCHER-KVA.DE",
+]
+#: Look-alikes: they must not reach the account, or count as it.
+LOOKALIKES = [
+    "alice@ｅxample.com",
+    "alice@exam\u00adple.com",
+    "alice@example\u3002com",
+    "ａlice@example.com",
+]
+
+
+@pytest.mark.django_db
+def test_every_spelling_of_an_idn_address_shares_one_counter(client):
+    factories.customer("kunde@bücher.de", name="Kunde Buch")
+    for n in range(10):
+        spelling = IDN_SPELLINGS[n % len(IDN_SPELLINGS)]
+        login(client, spelling, "falsch", f"10.10.0.{n}")
+    assert_throttled(login(client, "kunde@bücher.de", PASSWORD, "10.10.1.1"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("variant", LOOKALIKES, ids=ascii)
+def test_lookalikes_count_as_the_account_or_never_reach_it(client, alice, variant):
+    reaches = authenticate(None, username=variant, password=PASSWORD) is not None
+    for n in range(10):
+        login(client, variant, "falsch", f"10.11.0.{n}")
+    response = login(client, "alice@example.com", PASSWORD, "10.11.1.1")
+    if reaches:
+        assert_throttled(response)
+    else:
+        # Refused before any check of Alice's password, even the right one.
+        response = login(Client(), variant, PASSWORD, "10.11.2.1")
+        assert "_auth_user_id" not in response.wsgi_request.session

@@ -99,7 +99,8 @@ def test_ticket_created_acknowledges_customer_and_tells_staff():
 
     (ack,) = mails_to(CUSTOMER)
     assert ack.subject.startswith(f"[{ticket.reference}] ")
-    assert "Seit gestern druckt der Drucker nicht mehr." in ack.body  # confirmed
+    # confirmed, and written by the signed-in customer: quoted
+    assert "Seit gestern druckt der Drucker nicht mehr." in ack.body
     (notice,) = mails_to(HELPDESK)
     assert ticket.reference in notice.subject
     assert CUSTOMER in notice.body
@@ -289,6 +290,28 @@ def test_unconfirmed_acknowledgement_has_only_the_reference():
     for submitted in ("Billige", "Uhren", "spam.example", "Kaufen", "Max", "Spam"):
         assert submitted not in text, submitted
     # staff still see what was written
+    (notice,) = mails_to(HELPDESK)
+    assert "Kaufen Sie jetzt" in notice.body
+
+
+def test_acknowledgement_of_a_post_not_signed_in_has_only_the_reference():
+    """DESIGN.md decision 10: the address is a confirmed customer's, but the
+    post was not signed in: nothing of it goes back out."""
+    customer = factories.customer(language="en")
+    ticket = factories.ticket(
+        customer,
+        language="en",
+        subject="Billige Uhren http://spam.example",
+        body="Kaufen Sie jetzt <a href='http://spam.example'>hier</a>!",
+        sender_verified=False,
+    )
+    (ack,) = mails_to(CUSTOMER)
+    text = everything(ack)
+    assert ack.subject == f"[{ticket.reference}] We have received your request"
+    assert ticket.reference in ack.body
+    assert f"/en/helpdesk/requests/{ticket.reference}/" in ack.body
+    for submitted in ("Billige", "Uhren", "spam.example", "Kaufen"):
+        assert submitted not in text, submitted
     (notice,) = mails_to(HELPDESK)
     assert "Kaufen Sie jetzt" in notice.body
 

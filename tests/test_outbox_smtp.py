@@ -51,6 +51,19 @@ def vivadesk(settings, **values):
     settings.VIVADESK = {**getattr(settings, "VIVADESK", {}), **values}
 
 
+def assert_signed_envelope(mail_from: str, row, local: str, domain: str) -> None:
+    """``<local>+bounce-<token>@<domain>``: a token signed for this row, in a
+    local part RFC 5321 accepts (at most 64 characters)."""
+    from vivadesk_wagtail.mail import verp
+
+    assert mail_from == verp.address(row.pk)
+    local_part, _at, mail_domain = mail_from.rpartition("@")
+    assert mail_domain == domain
+    assert local_part.startswith(f"{local}+bounce-")
+    assert len(local_part) <= 64
+    assert verp.verified_pk(local_part.removeprefix(f"{local}+bounce-")) == row.pk
+
+
 # --- failures and retries -------------------------------------------------
 
 
@@ -135,7 +148,11 @@ def test_5xx_on_recipient_fails_for_good_flags_address_and_notes_ticket(
     assert row.state == OutboundState.FAILED
     assert row.attempts == 1
     assert "550" in row.last_error
-    assert CustomerProfile.objects.get(email=CUSTOMER).mail_undeliverable
+    profile = CustomerProfile.objects.get(email=CUSTOMER)
+    assert profile.mail_undeliverable
+    assert profile.undeliverable_since is not None
+    assert "550" in profile.undeliverable_detail
+    assert profile.undeliverable_bounce is None  # the SMTP answer, no bounce
     note = ticket.messages.get(kind=MessageKind.NOTE)
     assert note.channel == Channel.SYSTEM
     assert CUSTOMER in note.body and "550" in note.body
@@ -286,7 +303,7 @@ def test_headers_of_the_acknowledgement(smtp_server):
     assert msg["Auto-Submitted"] == "auto-replied"
     assert msg["X-Auto-Response-Suppress"] == "All"
     assert msg["X-Vivadesk-Loop"] == "viva.de"
-    assert sent.mail_from == f"helpdesk+bounce-{row.pk}@viva.de"
+    assert_signed_envelope(sent.mail_from, row, "helpdesk", "viva.de")
     assert msg.get_body(preferencelist=("plain",)) is not None
     assert msg.get_body(preferencelist=("html",)) is not None
 
@@ -332,7 +349,7 @@ def test_later_mails_carry_the_thread(smtp_server):
         assert notice.message_id not in (mail["References"] or "")
     for mail in smtp_server.messages:
         row = OutboundEmail.objects.get(message_id=mail.message["Message-ID"])
-        assert mail.mail_from == f"helpdesk+bounce-{row.pk}@viva.de"
+        assert_signed_envelope(mail.mail_from, row, "helpdesk", "viva.de")
         assert mail.message["X-Auto-Response-Suppress"] == "All"
         assert mail.message["X-Vivadesk-Loop"]
         assert mail.message["Reply-To"] == HELPDESK
@@ -354,7 +371,7 @@ def test_prefix_and_domains_come_from_settings(smtp_server, settings):
     assert sent.message["Message-ID"] == row.message_id
     assert row.message_id.endswith("@mail.service.example>")
     assert sent.message["Reply-To"] == "support@service.example"
-    assert sent.mail_from == f"support+bounce-{row.pk}@service.example"
+    assert_signed_envelope(sent.mail_from, row, "support", "service.example")
     assert sent.message["X-Vivadesk-Loop"] == "mail.service.example"
 
 

@@ -10,7 +10,13 @@ from tests import factories
 from vivadesk_wagtail.models import Channel, MessageKind
 from vivadesk_wagtail.services import tickets, uploads
 
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+# A whole 1×1 PNG: uploads are decoded (services/uploads.py), a header alone
+# is refused.
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+    b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00"
+    b"\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 NOTE_TEXT = "INTERNAL-NOTE-SECRET customer is grumpy"
 

@@ -15,11 +15,11 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
-from . import conf
+from . import conf, mailbox_guard
 
 PREFIX_RE = re.compile(r"[A-Za-z][A-Za-z0-9]{1,11}")
 #: django-ratelimit's rate syntax: ``10/h``, ``100/5m``, ``3/d``.
@@ -146,6 +146,9 @@ RATE_KEYS = (
     ("RATE_ACTIVATION_RESEND", 23),
     ("LOGIN_RATE_PER_IP", 31),
     ("LOGIN_RATE_PER_ACCOUNT", 32),
+    ("RATE_PASSWORD_RESET_PER_IP", 41),
+    ("RATE_PASSWORD_RESET_PER_ADDRESS", 42),
+    ("RATE_PORTAL_POSTS_PER_CUSTOMER", 43),
 )
 
 
@@ -164,6 +167,22 @@ def _rates() -> list[Error]:
                 )
             )
     return errors
+
+
+def _attachment_quota() -> list[Error]:
+    value = conf.get("ATTACHMENT_QUOTA_PER_CUSTOMER")
+    if value is None or (
+        isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    ):
+        return []
+    return [
+        _error(
+            "ATTACHMENT_QUOTA_PER_CUSTOMER",
+            f"must be None or a positive number of bytes, not {value!r}.",
+            hint="For example 200 * 1024 * 1024 (200 MiB).",
+            id_=44,
+        )
+    ]
 
 
 def _min_fill_seconds() -> list[Error]:
@@ -249,8 +268,10 @@ def check_vivadesk_settings() -> list[Error]:
         )
     errors += _positive_duration("AUTO_CLOSE_AFTER", 6)
     errors += _positive_duration("ACTIVATION_MAX_AGE", 7)
+    errors += _positive_duration("FORM_MAX_AGE", 50)
     errors += _positive_int("ATTACHMENT_MAX_SIZE", 8)
     errors += _positive_int("ATTACHMENT_MAX_COUNT", 9)
+    errors += _attachment_quota()
     types = conf.get("ATTACHMENT_ALLOWED_TYPES")
     if not isinstance(types, list | tuple) or not all(
         isinstance(t, str) and "/" in t for t in types
@@ -343,6 +364,25 @@ def check_q_cluster() -> list[Error]:
     return errors
 
 
+def check_mail_authentication() -> list[Warning]:
+    """Without our MX's authserv-id nothing authenticates the ``From`` of
+    inbound mail (``mail.authentication``): anybody may write as a customer."""
+    if conf.get("MAIL_AUTHSERV_ID"):
+        return []
+    return [
+        Warning(
+            "VIVADESK['MAIL_AUTHSERV_ID'] is not set: nothing authenticates the "
+            "sender of inbound mail, so anybody can write to the help desk in a "
+            "customer's name.",
+            hint="Set it to the authserv-id your MX writes into its "
+            "Authentication-Results headers (with a DMARC check there, e.g. "
+            "OpenDMARC or rspamd); the reference site reads "
+            "VIVADESK_MAIL_AUTHSERV_ID from the environment.",
+            id="vivadesk.W001",
+        )
+    ]
+
+
 def vivadesk_settings_check(app_configs=None, **kwargs) -> list[Error]:
     return check_vivadesk_settings()
 
@@ -351,8 +391,14 @@ def q_cluster_check(app_configs=None, **kwargs) -> list[Error]:
     return check_q_cluster()
 
 
+def mail_authentication_check(app_configs=None, **kwargs) -> list[Warning]:
+    return check_mail_authentication()
+
+
 def register_checks() -> None:
     """Called from ``AppConfig.ready()``; registering twice is harmless (the
     registry is a set of these module-level functions)."""
     register(vivadesk_settings_check, Tags.compatibility)
     register(q_cluster_check, Tags.compatibility)
+    register(mail_authentication_check, Tags.security, deploy=True)
+    register(mailbox_guard.check_django_mailbox, Tags.security)

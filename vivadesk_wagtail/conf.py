@@ -96,8 +96,31 @@ DEFAULTS: dict[str, Any] = {
     #: password; the count starts again when the window ends, so the owner is
     #: never locked out for longer than one window.
     "LOGIN_RATE_PER_ACCOUNT": "10/15m",
+    #: Password-reset requests (the customer's and the Wagtail admin's) per
+    #: client IP. Over a limit the answer is the usual "if the address is
+    #: known, a link is on its way", but no mail is sent; a warning is logged.
+    "RATE_PASSWORD_RESET_PER_IP": "10/h",
+    #: Password-reset requests per address, from any IP; over it, as over the
+    #: per-IP limit. The address is counted as the login matches it: its
+    #: case, or the domain written in Unicode or in IDNA, make no new counter.
+    "RATE_PASSWORD_RESET_PER_ADDRESS": "3/h",
+    #: Comments and new requests one signed-in customer may send from the
+    #: portal (together). Over the limit the form comes back with the typed
+    #: text and a request to wait (HTTP 429); nothing is stored or mailed.
+    "RATE_PORTAL_POSTS_PER_CUSTOMER": "10/10m",
+    #: Bytes of attachments one customer may have stored (the files of their
+    #: own messages: portal, contact form, mail). A portal form whose files
+    #: would go beyond it is refused with a message; the contact form and a
+    #: mail keep their text and drop the files that do not fit, with a note
+    #: for agents. ``None``: no quota.
+    "ATTACHMENT_QUOTA_PER_CUSTOMER": 200 * 1024 * 1024,
     #: A contact form sent faster than this after it was shown is a bot's.
     "MIN_FILL_SECONDS": 2,
+    #: How long a shown contact form may be sent. An older one is shown again
+    #: with everything typed and a request to send it again (nothing stored).
+    #: The form's signed time stamp is also bound to the visitor's CSRF
+    #: cookie: a stamp from another browser counts as forged.
+    "FORM_MAX_AGE": timedelta(hours=4),
     #: Human-looking mails from one sender on one ticket (or new tickets from
     #: one sender) within ``INBOUND_FLOOD_WINDOW`` before the rest is capped.
     "INBOUND_FLOOD_MAX": 5,

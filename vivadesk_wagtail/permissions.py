@@ -17,6 +17,24 @@ from wagtail.permission_policies import ModelPermissionPolicy
 #: The group whose members work the help desk.
 AGENTS_GROUP = "Help desk agents"
 
+#: Models whose rows are help-desk data (customers, their mail and tickets):
+#: agents only, through every admin route. Categories are left out: they are
+#: configuration, not customer data, and wagtail-localize's translation
+#: editor shows a contact page's category through its snippet API.
+HELPDESK_MODELS = frozenset(
+    {
+        "vivadesk_wagtail.ticket",
+        "vivadesk_wagtail.ticketmessage",
+        "vivadesk_wagtail.ticketattachment",
+        "vivadesk_wagtail.inboundmail",
+        "vivadesk_wagtail.outboundemail",
+        "vivadesk_wagtail.customerprofile",
+        "vivadesk_wagtail.mailboxpoll",
+        "django_mailbox.message",
+        "django_mailbox.messageattachment",
+    }
+)
+
 
 class ServiceWrittenPolicy(ModelPermissionPolicy):
     """Model permissions, minus every action that would write rows directly."""
@@ -37,6 +55,11 @@ def is_agent(user) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return user.is_superuser or user.has_perm("vivadesk_wagtail.view_ticket")
+
+
+def is_helpdesk_model(model) -> bool:
+    """Whether ``model``'s rows are help-desk data (:data:`HELPDESK_MODELS`)."""
+    return model._meta.label_lower in HELPDESK_MODELS
 
 
 def agents():

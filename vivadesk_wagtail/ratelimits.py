@@ -11,10 +11,12 @@ ignored.
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 from django_ratelimit.core import get_usage, is_ratelimited
 
 from . import conf
+from .services import customers
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +56,10 @@ def confirmation_allowed(request, address: str) -> bool:
     """Whether one more confirmation mail may go to ``address`` (per-address
     and global caps). Counting happens here, once per decision."""
     if _limited(
-        request, "confirm-address", address.lower(), "RATE_CONFIRMATIONS_PER_ADDRESS"
+        request,
+        "confirm-address",
+        address_key(address),
+        "RATE_CONFIRMATIONS_PER_ADDRESS",
     ):
         return False
     if _limited(request, "confirm-global", "all", "RATE_CONFIRMATIONS_GLOBAL"):
@@ -69,10 +74,58 @@ def confirmation_allowed(request, address: str) -> bool:
     return True
 
 
+def address_key(value: str) -> str:
+    """The key of an address (or user name) in the per-address counters: the
+    address as the customer login and look-ups match it
+    (``customers.normalize_email``, lower-cased), so every spelling that
+    reaches one account (``Alice@Example.com``, the domain in Unicode or in
+    IDNA) counts on one counter. What that refuses (look-alikes such as
+    ``alice@ｅxample.com``, which reach no account) and staff user names are
+    NFKC-folded, trimmed and lower-cased."""
+    try:
+        key = customers.normalize_email(value).lower()
+    except customers.InvalidAddressError:
+        key = unicodedata.normalize("NFKC", value or "").strip().lower()
+    return key[:254]
+
+
 def login_account_key(username: str) -> str:
-    """The per-account counter's key: the submitted name, trimmed and
-    lower-cased (``Alice@Example.com`` and ``alice@example.com`` share one)."""
-    return (username or "").strip().lower()[:254]
+    """The per-account login counter's key (see :func:`address_key`)."""
+    return address_key(username)
+
+
+def password_reset_limited(request, address: str) -> bool:
+    """Count one password-reset request for the client IP and for the
+    address; ``True`` (and a warning in the log) when either is over its
+    limit: then no reset mail may go out."""
+    ip = client_ip(request)
+    checks = (
+        ("reset-ip", ip, "RATE_PASSWORD_RESET_PER_IP"),
+        ("reset-address", address_key(address), "RATE_PASSWORD_RESET_PER_ADDRESS"),
+    )
+    over = [
+        setting
+        for group, key, setting in checks
+        if _limited(request, group, key, setting)
+    ]
+    if over:
+        logger.warning(
+            "Password reset requested from %s: no mail sent, over %s",
+            ip,
+            " and ".join(f"{name} ({conf.get(name)})" for name in over),
+        )
+    return bool(over)
+
+
+def portal_post_limited(request) -> bool:
+    """Count one comment or new request of the signed-in customer; ``True``
+    when they are over ``RATE_PORTAL_POSTS_PER_CUSTOMER``."""
+    return _limited(
+        request,
+        "portal-post",
+        str(request.user.pk),
+        "RATE_PORTAL_POSTS_PER_CUSTOMER",
+    )
 
 
 def login_retry_after(request, username: str) -> int:

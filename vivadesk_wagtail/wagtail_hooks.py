@@ -8,6 +8,7 @@ from wagtail.snippets.models import register_snippet
 
 from .models import InboundMail, OutboundEmail, Ticket
 from .permissions import ServiceWrittenPolicy
+from .staff.admin_routes import localize_snippet_api_urls
 from .staff.bulk_actions import AssignBulkAction, StatusBulkAction
 from .staff.log_actions import register_log_actions
 from .staff.panels import add_helpdesk_panel
@@ -23,6 +24,8 @@ hooks.register("construct_homepage_panels", add_helpdesk_panel)
 hooks.register("register_bulk_action", AssignBulkAction)
 hooks.register("register_bulk_action", StatusBulkAction)
 hooks.register("before_delete_snippet", refuse_bulk_delete)
+# Ahead of wagtail-localize's own snippet API URLs (the first match answers).
+hooks.register("register_admin_urls", localize_snippet_api_urls, order=-100)
 
 
 @hooks.register("insert_global_admin_css")

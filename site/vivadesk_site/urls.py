@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
-from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
@@ -8,9 +7,12 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from vivadesk_wagtail.accounts.views import AdminLoginView
+from vivadesk_wagtail.admin import django_admin_urls
 
 urlpatterns = [
-    path("django-admin/", admin.site.urls),
+    # Django's admin, for operators (mailboxes, background tasks): its login
+    # has the same throttle as the Wagtail and customer logins.
+    path("django-admin/", django_admin_urls()),
     # Wagtail's login with the help desk's login throttling (before Wagtail's).
     path("admin/login/", AdminLoginView.as_view(), name="wagtailadmin_login"),
     path("admin/", include(wagtailadmin_urls)),

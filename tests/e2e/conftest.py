@@ -1,6 +1,10 @@
 """Fixtures of the browser end-to-end tests: Debian's Chromium driven by
 Playwright (sync API), axe-core from the npm registry, screenshots.
 
+Every page a test opens is watched for Content-Security-Policy violations
+(the browser's ``securitypolicyviolation`` events and its console reports);
+any one fails the test when its pages are closed.
+
 The tests skip with a clear reason when Chromium, Playwright or npm is missing
 (and fail under ``CI=true``, see ``tests/conftest.py``)."""
 
@@ -55,23 +59,58 @@ def browser(_playwright):
     browser.close()
 
 
+#: Runs in every document before its own scripts (through the DevTools
+#: protocol, so the page's policy does not block it): records violations.
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` on ${event.documentURI}`
+  );
+});
+"""
+
+
+def csp_violations(page) -> list[str]:
+    """Violations recorded in the page's current document."""
+    try:
+        return page.evaluate("() => window.__cspViolations || []")
+    except Exception:  # noqa: BLE001 - a closed or navigating page has none
+        return []
+
+
 @pytest.fixture
 def new_page(browser):
     """Make pages in fresh browser contexts (own cookies each); all closed at
-    the end of the test."""
+    the end of the test, which fails if any page reported a violation of its
+    Content-Security-Policy."""
     contexts = []
+    reported: list[str] = []
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text:
+            reported.append(message.text)
 
     def make(locale: str = "de-DE"):
         context = browser.new_context(
             locale=locale, viewport={"width": 1280, "height": 900}
         )
         context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(script=RECORD_VIOLATIONS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", on_console)
+        return page
 
     yield make
     for context in contexts:
+        for page in context.pages:
+            reported.extend(csp_violations(page))
         context.close()
+    assert not reported, "Content-Security-Policy violations:\n" + "\n".join(
+        dict.fromkeys(reported)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -106,8 +145,12 @@ def axe_script(tmp_path_factory) -> Path:
 def check_a11y(axe_script):
     """Run axe-core on the page; fail on serious or critical violations."""
 
+    source = axe_script.read_text()
+
     def check(page, name: str) -> None:
-        page.add_script_tag(path=str(axe_script))
+        # Evaluated through the DevTools protocol: a ``<script>`` tag with
+        # axe's code inline would be refused by the page's policy.
+        page.evaluate(source)
         results = page.evaluate("async () => await axe.run(document)")
         assert results["passes"], f"axe-core checked nothing on {name}"
         bad = [

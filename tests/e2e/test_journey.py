@@ -3,7 +3,9 @@ real mail servers (aiosmtpd for outgoing mail, Dovecot IMAP for the
 customer's reply) and the live server: contact form → confirmation mail →
 activation → "My requests" → comment → agent reply in the Wagtail admin →
 reply by mail → auto-close → closed in the portal. Each step leaves a
-screenshot in ``test-artifacts/e2e/``; axe-core checks the customer pages."""
+screenshot in ``test-artifacts/e2e/``; axe-core checks the customer pages;
+a Content-Security-Policy violation on any page fails the test
+(``new_page`` in conftest.py)."""
 
 from __future__ import annotations
 
@@ -165,6 +167,14 @@ def test_german_journey(
     agent.fill("[name=username]", "agent")
     agent.fill("[name=password]", "viva-demo-agent")
     agent.locator("form button[type=submit]").click()
+    expect(agent).to_have_url(re.compile(r"/admin/$"))
+    # On site pages staff get Wagtail's userbar: it works under the site's
+    # Content-Security-Policy (its script and styles are files).
+    agent.goto(f"{site.url}/de/kontakt/")
+    agent.locator("[data-wagtail-userbar-trigger]").click()
+    expect(agent.locator("#wagtail-userbar-items")).to_be_visible()
+    shot(agent, "userbar")
+    agent.goto(f"{site.url}/admin/")
     listing = reverse(f"{TICKETS}:list")
     # Sidebar: HelpDesk › Tickets.
     sidebar = agent.locator("[data-wagtail-sidebar], #wagtail-sidebar").first

@@ -9,7 +9,9 @@ from django.contrib.auth.forms import (
     SetPasswordForm,
 )
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms.auth import PasswordResetForm as WagtailPasswordResetForm
 
+from .. import ratelimits
 from ..mail import account_notifications
 from ..services import customers
 
@@ -65,9 +67,39 @@ class CustomerLoginForm(AuthenticationForm):
     }
 
 
-class OutboxPasswordResetForm(PasswordResetForm):
-    """Django's reset form, but the mail goes through the outbox (sent by the
-    worker, in the customer's language) instead of inside the request."""
+class ThrottledPasswordResetMixin:
+    """A password-reset form that mails nothing once the client IP or the
+    address is over its limit (``ratelimits.password_reset_limited``). The
+    view answers as always ("if the address is known, a link is on its
+    way"), so the answer tells nobody whether the limit or the address
+    stopped the mail."""
+
+    def save(self, *args, request=None, **kwargs):
+        if ratelimits.password_reset_limited(request, self.cleaned_data["email"]):
+            return None
+        return super().save(*args, request=request, **kwargs)
+
+
+class AdminPasswordResetForm(ThrottledPasswordResetMixin, WagtailPasswordResetForm):
+    """Wagtail's admin password reset with the same limits (the host site
+    names it in ``WAGTAILADMIN_USER_PASSWORD_RESET_FORM``). Like Django's, it
+    serves only active accounts with a usable password, so it cannot
+    activate a customer account."""
+
+
+class OutboxPasswordResetForm(ThrottledPasswordResetMixin, PasswordResetForm):
+    """Django's reset form for customers: the account is found as the
+    customer login finds it (by the profile's address), never a staff
+    address or account, never a deactivated one; the mail goes through the
+    outbox (sent by the worker, in the customer's language) instead of
+    inside the request."""
+
+    def get_users(self, email):
+        if customers.is_staff_address(email):
+            return
+        profile = customers.find_profile(email)
+        if profile is not None and customers.may_reset_password(profile.user):
+            yield profile.user
 
     def send_mail(
         self,

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from .. import conf
+from ..services import customers
 from .tokens import activation_token, uid_for
 
 
@@ -39,9 +40,8 @@ def for_mail(row) -> dict:
         user = row.ticket.customer
     if user is None:
         return {}
-    profile = getattr(user, "helpdesk_profile", None)
     links = {}
-    if profile is not None and profile.confirmed_at is None and not user.is_active:
+    if customers.awaiting_confirmation(user):
         links["activation"] = activation_url(user, row.language)
     if row.event == "password_reset":
         links["password_reset"] = password_reset_url(user, row.language)

@@ -4,6 +4,9 @@ password reset; and the throttled Wagtail admin login.
 The activation link's GET only shows the form (mail scanners prefetch links);
 the POST checks the token again, completes the account, logs the customer in
 (``login()`` rotates the session key) and lands them on "My requests".
+Activation, a new link and the password reset serve customer accounts only:
+never staff, and never an account an admin deactivated
+(``customers.awaiting_confirmation`` / ``customers.may_reset_password``).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class ActivateView(View):
 
     def problem(self) -> str | None:
         user, token = self.user, self.token
-        if user is None or not token or user.is_active:
+        if user is None or not token or not customers.awaiting_confirmation(user):
             return "invalid"
         if not activation_token.signature_valid(user, token):
             return "invalid"
@@ -66,7 +69,10 @@ class ActivateView(View):
         form = ActivationForm(self.user, request.POST)
         if not form.is_valid():
             return self.show(request, form)
-        user = form.save()
+        try:
+            user = form.save()
+        except customers.NotAwaitingConfirmationError:
+            return self.refused(request, "invalid")  # changed since the check
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return _redirect_after_login()
 
@@ -74,7 +80,7 @@ class ActivateView(View):
         return TemplateResponse(
             request,
             f"{TEMPLATES}/activate.html",
-            {"form": form, "email": customers.profile_of(self.user).email},
+            {"form": form, "email": self.user.helpdesk_profile.email},
         )
 
     def refused(self, request, problem: str):
@@ -93,7 +99,8 @@ def _redirect_after_login():
 @method_decorator(never_cache, name="dispatch")
 class ResendActivationView(View):
     """Send a new activation link. The answer is the same whether the address
-    has an unconfirmed account, a confirmed one or none at all."""
+    has an unconfirmed account, a confirmed, deactivated or staff one, or
+    none at all; only the first gets a link, and never at a staff address."""
 
     def get(self, request):
         return self.show(request, EmailForm())
@@ -104,9 +111,11 @@ class ResendActivationView(View):
         form = EmailForm(request.POST)
         if not form.is_valid():
             return self.show(request, form)
-        profile = customers.find_profile(form.cleaned_data["email"])
-        if profile and profile.confirmed_at is None and not profile.user.is_active:
-            account_notifications.queue("activation", profile.user)
+        email = form.cleaned_data["email"]
+        if not customers.is_staff_address(email):
+            profile = customers.find_profile(email)
+            if profile is not None:
+                account_notifications.queue("activation", profile.user)
         return TemplateResponse(request, f"{TEMPLATES}/activation_sent.html", {})
 
     def show(self, request, form):
@@ -168,10 +177,18 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """A reset link works only for an account the customer reset serves: a
+    link to a staff account, or one an admin deactivated since the link was
+    sent, is "not valid" and changes nothing."""
+
     template_name = f"{TEMPLATES}/password_reset_confirm.html"
     success_url = reverse_lazy("vivadesk_wagtail:password_reset_complete")
     post_reset_login = True
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        return user if customers.may_reset_password(user) else None
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

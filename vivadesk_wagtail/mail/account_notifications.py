@@ -3,6 +3,8 @@ ticket. Their links carry fresh tokens made when the mail is rendered."""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.utils import translation
 
@@ -14,6 +16,8 @@ from .notifications import new_message_id
 
 ACCOUNT_EVENTS = ("activation", "password_reset")
 
+logger = logging.getLogger(__name__)
+
 
 def language_of(user) -> str:
     profile = customers.profile_of(user)
@@ -22,12 +26,27 @@ def language_of(user) -> str:
     )
 
 
+def may_receive(event: str, user) -> bool:
+    """Whether ``user`` may be sent this account mail at all: an activation
+    link only while the account awaits its confirmation, a reset link only
+    for an active customer account; never to staff (DESIGN.md decision 9)."""
+    if event == "activation":
+        allowed = customers.awaiting_confirmation(user)
+    else:
+        allowed = customers.may_reset_password(user)
+    if not allowed:
+        logger.info("No %s mail for user %s: not a customer it serves", event, user.pk)
+    return allowed
+
+
 def queue(event: str, user, language: str | None = None) -> OutboundEmail | None:
     if event not in ACCOUNT_EVENTS:
         raise ValueError(event)
-    profile = customers.profile_of(user)
-    if profile.mail_undeliverable:
+    if not may_receive(event, user):
         return None
+    # The customer asked for this mail (or wrote to us): it is attempted even
+    # while the address is marked undeliverable (``services.deliverability``).
+    profile = customers.profile_of(user)
     row = OutboundEmail.objects.create(
         event=event,
         context={"user": user.pk},

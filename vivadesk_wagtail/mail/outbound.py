@@ -24,6 +24,7 @@ from .. import conf
 from ..languages import first_offered
 from ..models import CustomerProfile, OutboundEmail, TicketMessage, TicketStatus
 from ..portal import links
+from . import verp
 
 TEMPLATE_DIR = "vivadesk_wagtail/mail"
 #: Our loop-detection header: mail carrying it is our own coming back.
@@ -148,10 +149,9 @@ def render(row: OutboundEmail) -> Rendered:
 
 
 def bounce_address(row: OutboundEmail) -> str:
-    """The envelope sender: ``helpdesk+bounce-<id>@…``, so a bounce names the
-    outbox row it belongs to."""
-    local, _at, domain = conf.helpdesk_email().rpartition("@")
-    return f"{local}+bounce-{row.pk}@{domain}"
+    """The envelope sender: ``helpdesk+bounce-<signed token>@…``, so a bounce
+    names the outbox row it belongs to and cannot be forged (``verp``)."""
+    return verp.address(row.pk)
 
 
 def build(row: OutboundEmail, rendered: Rendered) -> EmailMultiAlternatives:

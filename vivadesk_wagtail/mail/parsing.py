@@ -5,7 +5,8 @@ replacement characters, never dropped characters; broken base64 is decoded as
 far as it goes) and strict where it matters: the sender's identity comes from
 the one ``From`` header only, parsed with ``email.headerregistry``, and an
 ambiguous or malformed ``From`` leaves :attr:`ParsedMail.sender` empty with
-the problem named. Hostile structure (nesting deeper than
+the problem named; a look-alike domain (:func:`ascii_domain`) is kept as
+written, so it matches no customer. Hostile structure (nesting deeper than
 :data:`MAX_DEPTH`) raises :class:`MalformedMailError`.
 """
 
@@ -15,6 +16,7 @@ import binascii
 import hashlib
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from email import policy
 from email.header import Header, decode_header
@@ -40,6 +42,11 @@ class MalformedMailError(ValueError):
     """The mail cannot be processed safely (too deep, unparseable)."""
 
 
+class LookalikeDomainError(ValueError):
+    """The domain would read as another one once IDNA-encoded (fullwidth
+    letters, soft hyphens, zero-width characters), or a label mixes scripts."""
+
+
 @dataclass
 class MailPart:
     """An attachment (or inline image) as the sender sent it."""
@@ -56,7 +63,8 @@ class ParsedMail:
     message_id: str = ""
     subject: str = ""
     from_header: str = ""
-    #: The strict From address (lower-case domain), or "" if unusable.
+    #: The strict From address (lower-case IDNA domain), or "" if unusable; a
+    #: look-alike domain is kept as written, non-ASCII escaped (``\\uff45``).
     sender: str = ""
     #: Why :attr:`sender` is empty (``missing_from``, ``ambiguous_from``, …).
     sender_problem: str = ""
@@ -225,10 +233,71 @@ def _parsed_sender(raw: str) -> tuple[str, str]:
     if not local or not domain or "@" in local or len(local) + len(domain) > 253:
         return "", "malformed_from"
     try:
-        domain = domain.encode("idna").decode("ascii").lower()
+        domain = ascii_domain(domain)
+    except LookalikeDomainError:
+        # Never folded onto the domain it imitates: kept visibly as written,
+        # it matches no customer (``normalize_email`` refuses it too).
+        domain = domain.lower().encode("ascii", "backslashreplace").decode()
     except UnicodeError:
         return "", "malformed_from"
     return f"{local}@{domain}", ""
+
+
+#: Scripts that may share one label (after Unicode's "highly restrictive"
+#: profile, UTS #39): Japanese, Chinese and Korean writing with Latin.
+SCRIPT_SETS = (
+    frozenset({"LATIN", "CJK", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "CJK", "BOPOMOFO"}),
+    frozenset({"LATIN", "CJK", "HANGUL"}),
+)
+#: First words of letter names that are not a script of their own.
+_SCRIPT_ALIASES = {"IDEOGRAPHIC": "CJK", "KATAKANA-HIRAGANA": "", "MODIFIER": ""}
+
+
+def ascii_domain(domain: str) -> str:
+    """``domain`` in lower-case IDNA ASCII, refusing look-alikes.
+
+    Raises :class:`UnicodeError` for what IDNA cannot encode, and
+    :class:`LookalikeDomainError` when encoding would change the domain other
+    than by case (``ｅxample.com`` and ``exam\\u00adple.com`` both encode to
+    ``example.com``) or when a label mixes scripts (a Cyrillic ``а`` among
+    Latin letters), written in Unicode or as an ``xn--`` label.
+    """
+    encoded = domain.encode("idna").decode("ascii").lower()
+    if domain.isascii() and "xn--" not in encoded:
+        return encoded
+    written, labels = domain.lower().split("."), encoded.split(".")
+    if len(written) != len(labels):  # an ideographic full stop became a dot
+        raise LookalikeDomainError(domain)
+    for given, label in zip(written, labels, strict=True):
+        shown = _unicode_label(label)
+        if (not given.isascii() and shown != given) or _mixes_scripts(shown):
+            raise LookalikeDomainError(domain)
+    return encoded
+
+
+def _unicode_label(label: str) -> str:
+    """An ``xn--`` label decoded (as it was, if it is not valid punycode)."""
+    if not label.startswith("xn--"):
+        return label
+    try:
+        return label.encode("ascii").decode("idna")
+    except UnicodeError:
+        return label
+
+
+def _mixes_scripts(label: str) -> bool:
+    """Whether the letters of ``label`` come from scripts that do not mix
+    (a letter's script is the first word of its Unicode name)."""
+    if label.isascii():
+        return False
+    scripts = set()
+    for char in label:
+        if unicodedata.category(char).startswith("L"):
+            word = unicodedata.name(char, "?").split(" ", 1)[0]
+            scripts.add(_SCRIPT_ALIASES.get(word, word))
+    scripts.discard("")
+    return len(scripts) > 1 and not any(scripts <= group for group in SCRIPT_SETS)
 
 
 def parse(raw: bytes) -> ParsedMail:

@@ -4,8 +4,11 @@ First by ``In-Reply-To``/``References`` against Message-IDs we know (the ones
 we sent, kept on outbox rows, and the ones customers' mails came with), so an
 edited subject still finds its ticket; else by the reference in the subject
 (``[VIVA-1042]``). Matching is routing only: the caller still checks that the
-sender is the ticket's customer. Runs inside the caller's transaction: the
-ticket found is locked for it.
+sender is the ticket's customer. :attr:`Match.by` tells how the ticket was
+found: only a Message-ID we sent (``headers``) shows that the sender saw our
+mail; the Message-ID of a mail we received, like the reference in the
+subject, anybody may know. Runs inside the caller's transaction: the ticket
+found is locked for it.
 """
 
 from __future__ import annotations
@@ -20,12 +23,22 @@ from ..models import CustomerProfile, OutboundEmail, Ticket, TicketMessage
 from ..services import customers
 from .parsing import ParsedMail
 
+#: :attr:`Match.by`: a Message-ID of a mail we sent, one we received on
+#: the ticket, the reference in the subject.
+BY_HEADERS, BY_RECEIVED, BY_SUBJECT = "headers", "received", "subject"
+
 
 @dataclass
 class Match:
     ticket: Ticket
-    #: ``headers`` or ``subject``
+    #: :data:`BY_HEADERS`, :data:`BY_RECEIVED` or :data:`BY_SUBJECT`
     by: str
+
+    @property
+    def by_headers(self) -> bool:
+        """``In-Reply-To``/``References`` name a Message-ID we sent about
+        this ticket."""
+        return self.by == BY_HEADERS
 
 
 def reference_re() -> re.Pattern:
@@ -111,7 +124,7 @@ def _in(values: list) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def by_headers(parsed: ParsedMail, annotations: dict) -> Ticket | None:
+def by_headers(parsed: ParsedMail, annotations: dict) -> Match | None:
     ids = thread_ids(parsed)
     if not ids:
         return None
@@ -126,7 +139,7 @@ def by_headers(parsed: ParsedMail, annotations: dict) -> Ticket | None:
     }
     if ids[0] in ours:
         # The most specific id is one we sent: nothing can come before it.
-        return ours[ids[0]]
+        return Match(ours[ids[0]], BY_HEADERS)
     theirs = dict(
         TicketMessage.objects.filter(message_id__in=ids).values_list(
             "message_id", "ticket_id"
@@ -134,10 +147,14 @@ def by_headers(parsed: ParsedMail, annotations: dict) -> Ticket | None:
     )
     for message_id in ids:
         if message_id in ours:
-            return ours[message_id]
+            return Match(ours[message_id], BY_HEADERS)
         ticket_id = theirs.get(message_id)
         if ticket_id:
-            return _one(annotations, "id", ticket_id)
+            ticket = _one(annotations, "id", ticket_id)
+            if ticket is None:
+                return None
+            sent = any(t.pk == ticket.pk for t in ours.values())
+            return Match(ticket, BY_HEADERS if sent else BY_RECEIVED)
     return None
 
 
@@ -160,12 +177,12 @@ def by_subject(parsed: ParsedMail, annotations: dict) -> Ticket | None:
 def find_ticket(parsed: ParsedMail, **annotations) -> Match | None:
     """The ticket ``parsed`` answers, locked, with ``annotations`` read in the
     same query."""
-    ticket = by_headers(parsed, annotations)
-    if ticket is not None:
-        return Match(ticket, "headers")
+    match = by_headers(parsed, annotations)
+    if match is not None:
+        return match
     ticket = by_subject(parsed, annotations)
     if ticket is not None:
-        return Match(ticket, "subject")
+        return Match(ticket, BY_SUBJECT)
     return None
 
 

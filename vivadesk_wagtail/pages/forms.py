@@ -1,5 +1,13 @@
 """The contact form: fixed core fields, the editor's extra fields, and the
-spam traps (a honeypot field and a signed time stamp of when it was shown)."""
+spam traps (a honeypot field and a signed time stamp of when it was shown).
+
+The stamp is bound to the visitor's CSRF cookie (a digest of its secret, the
+same cookie the POST must carry anyway): a stamp copied into another browser,
+or from before a login that rotated the cookie, is forged. A stamp older than
+``FORM_MAX_AGE`` is no bot's: the form comes back with what was typed and a
+request to send it again. Every form shown, also one shown again, carries a
+fresh stamp.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,8 @@ import time
 
 from django import forms
 from django.core import signing
+from django.middleware.csrf import get_token
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.forms.forms import BaseForm, FormBuilder
 
@@ -17,8 +27,61 @@ from ..fields import AttachmentsField
 CORE_FIELDS = ("name", "email", "subject", "message", "attachments")
 TRAP_FIELDS = ("website", "shown", "idempotency_key")
 SHOWN_SALT = "vivadesk_wagtail.contact.shown"
+BINDING_SALT = "vivadesk_wagtail.contact.shown.csrf"
+#: What a posted stamp says (``stamp_state``, kept as ``ContactCoreForm.stamp``).
+FRESH, TOO_FAST, EXPIRED, FORGED = "fresh", "too_fast", "expired", "forged"
 #: Longest message accepted from the form (characters).
 MESSAGE_MAX_LENGTH = 20_000
+
+
+def csrf_binding(request) -> str:
+    """A digest of the visitor's CSRF secret (never the secret itself, which
+    the page must not show); ``""`` without a request."""
+    if request is None:
+        return ""
+    if "CSRF_COOKIE" not in request.META:
+        get_token(request)  # a first visit: the page sets the cookie
+    return salted_hmac(BINDING_SALT, request.META["CSRF_COOKIE"]).hexdigest()[:24]
+
+
+def make_stamp(request, shown_at: float | None = None) -> str:
+    shown_at = time.time() if shown_at is None else shown_at
+    return signing.dumps([shown_at, csrf_binding(request)], salt=SHOWN_SALT)
+
+
+def stamp_state(value: str, request) -> str:
+    """``FRESH``, ``TOO_FAST``, ``EXPIRED`` or ``FORGED`` (bad signature,
+    another visitor's CSRF cookie, or no stamp). A stamp of the form before
+    it was bound (a bare time) is ``EXPIRED``: it is ours, and sending it
+    again makes it a bound one."""
+    try:
+        payload = signing.loads(value or "", salt=SHOWN_SALT)
+    except signing.BadSignature:
+        return FORGED
+    if isinstance(payload, int | float) and not isinstance(payload, bool):
+        return EXPIRED
+    try:
+        shown_at, binding = float(payload[0]), str(payload[1])
+    except (TypeError, ValueError, IndexError, KeyError):
+        return FORGED
+    if not constant_time_compare(binding, csrf_binding(request)):
+        return FORGED
+    age = time.time() - shown_at
+    if age > conf.get("FORM_MAX_AGE").total_seconds():
+        return EXPIRED
+    if age < conf.get("MIN_FILL_SECONDS"):
+        return TOO_FAST
+    return FRESH
+
+
+class StampField(forms.CharField):
+    """The hidden time stamp: a form shown again carries its new stamp
+    (``initial``), not the one it was posted with."""
+
+    widget = forms.HiddenInput
+
+    def bound_data(self, data, initial):
+        return initial
 
 
 class ContactCoreForm(BaseForm):
@@ -47,14 +110,23 @@ class ContactCoreForm(BaseForm):
             attrs={"autocomplete": "off", "tabindex": "-1", "class": "vivadesk-hp"}
         ),
     )
-    shown = forms.CharField(widget=forms.HiddenInput, required=False)
+    shown = StampField(required=False)
     idempotency_key = forms.CharField(
         widget=forms.HiddenInput, required=False, max_length=64
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["shown"].initial = signing.dumps(time.time(), salt=SHOWN_SALT)
+        self.stamp = None
+        shown_at = None
+        if self.is_bound:
+            posted = self.data.get(self.add_prefix("shown"), "")
+            self.stamp = stamp_state(posted, request)
+            if self.stamp in (FRESH, EXPIRED):
+                # A person sent this form; sending it again at once is no
+                # bot's speed.
+                shown_at = time.time() - conf.get("MIN_FILL_SECONDS")
+        self.fields["shown"].initial = make_stamp(request, shown_at)
         self.fields["idempotency_key"].initial = secrets.token_urlsafe(24)
         self.fields["attachments"].help_text = _(
             "Up to %(count)d files (PDF, images, office documents, text)."
@@ -73,17 +145,25 @@ class ContactCoreForm(BaseForm):
                 code="invalid",
             ) from exc
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.stamp == EXPIRED:
+            raise forms.ValidationError(
+                _(
+                    "This form was open for too long and has not been sent. "
+                    "Please check your entries, attach any files again and "
+                    "send it."
+                ),
+                code="expired",
+            )
+        return cleaned
+
     def looks_automated(self) -> bool:
-        """Honeypot filled, time stamp missing/forged, or sent too fast."""
+        """Honeypot filled, time stamp missing, forged or another visitor's,
+        or sent too fast."""
         if self.cleaned_data.get("website"):
             return True
-        try:
-            shown_at = float(
-                signing.loads(self.cleaned_data.get("shown") or "", salt=SHOWN_SALT)
-            )
-        except (signing.BadSignature, TypeError, ValueError):
-            return True
-        return time.time() - shown_at < conf.get("MIN_FILL_SECONDS")
+        return self.stamp in (FORGED, TOO_FAST)
 
     def extra_data(self, fields) -> list[dict]:
         """The editor's fields as stored on the ticket: name, label, value."""

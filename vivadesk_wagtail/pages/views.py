@@ -2,7 +2,9 @@
 
 Bots (honeypot filled, form sent faster than a person can) get the same
 thank-you page as people, and nothing is stored or sent. The thank-you page
-is the same for new, unconfirmed and confirmed addresses.
+is the same for new, unconfirmed and confirmed addresses. Only a visitor
+signed in as the address's customer posts as that customer; any other post
+is unverified, and its confirmation mail counts against the per-address cap.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ logger = logging.getLogger(__name__)
 
 def serve_contact_page(page, request, *args, **kwargs):
     if request.method != "POST":
-        return _show(page, request, page.get_form(page=page, user=request.user))
+        form = page.get_form(page=page, user=request.user, request=request)
+        return _show(page, request, form)
     if ratelimits.form_post_limited(request):
         return rate_limited(request)
-    form = page.get_form(request.POST, request.FILES, page=page, user=request.user)
+    form = page.get_form(
+        request.POST, request.FILES, page=page, user=request.user, request=request
+    )
     if not form.is_valid():
         return _show(page, request, form)
     if form.looks_automated():
@@ -38,6 +43,10 @@ def serve_contact_page(page, request, *args, **kwargs):
 
 def _submission(page, request, form) -> intake.Submission:
     data = form.cleaned_data
+    signed_in = _signed_in_as(request, data["email"])
+    # Every address, confirmed or not, gets at most so many acknowledgements
+    # of posts it did not sign in for.
+    acknowledge = signed_in or ratelimits.confirmation_allowed(request, data["email"])
     return intake.Submission(
         name=data["name"],
         email=data["email"],
@@ -48,17 +57,18 @@ def _submission(page, request, form) -> intake.Submission:
         form_data=form.extra_data(page.get_form_fields()),
         attachments=data.get("attachments") or [],
         idempotency_key=data.get("idempotency_key") or None,
-        acknowledge=_may_acknowledge(request, data["email"]),
+        acknowledge=acknowledge,
+        signed_in=signed_in,
     )
 
 
-def _may_acknowledge(request, address: str) -> bool:
-    """Confirmed customers always get their acknowledgement; mail to an
-    address nobody has confirmed is capped per address and globally."""
+def _signed_in_as(request, address: str) -> bool:
+    """Whether the visitor is signed in as the customer of ``address``
+    (whoever else is signed in posts as a stranger to that address)."""
+    if not request.user.is_authenticated:
+        return False
     profile = customers.find_profile(address)
-    if profile is not None and profile.is_confirmed:
-        return True
-    return ratelimits.confirmation_allowed(request, address)
+    return profile is not None and profile.user_id == request.user.pk
 
 
 def _show(page, request, form):

@@ -1,4 +1,5 @@
-"""System events of a thread as readable text in the reader's language.
+"""System events of a thread as readable text in the reader's language,
+and where a message came from when its sender is not verified.
 
 Events are stored machine-readable (``{"event": "status", "old": …, "new":
 …}``) and rendered here at request time, so a German customer reads German
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from ..models import TicketMessage, TicketStatus
+from ..models import Channel, TicketMessage, TicketStatus
 
 
 def status_label(code) -> str:
@@ -44,3 +45,11 @@ def event_text(message: TicketMessage, reader=None) -> str:
     if event.get("event") == "status":
         return _status_text(message, reader)
     return _("The request was updated.")
+
+
+def origin_text(message: TicketMessage) -> str:
+    """The customer's note on a message posted in their name without signing
+    in (DESIGN.md decision 10), "" for any other message."""
+    if message.sender_verified or message.channel != Channel.WEB:
+        return ""
+    return _("Sent through the contact form without signing in.")

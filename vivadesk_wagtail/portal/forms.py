@@ -1,8 +1,9 @@
 """Forms of the customer portal.
 
-Uploads are checked by ``fields.AttachmentsField`` while the form is cleaned:
-a refused file makes the whole form invalid before anything is written, so no
-half-saved rows or files are left behind.
+Uploads are checked by ``fields.AttachmentsField`` while the form is cleaned,
+and against the customer's storage quota (``services.quota``): a refused file
+makes the whole form invalid before anything is written, so no half-saved
+rows or files are left behind.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from ..fields import AttachmentsField
+from ..services import quota
 
 #: What a client-generated idempotency key may look like.
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -47,6 +49,16 @@ class UploadFormMixin(forms.Form):
         help_text=_("Optional. PDF, images, office documents or plain text."),
     )
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, customer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: Whose quota the attachments count against.
+        self.customer = customer
+
+    def clean_attachments(self) -> list:
+        files = self.cleaned_data["attachments"]
+        quota.check(self.customer, files)
+        return files
 
     def clean_key(self) -> str:
         key = self.cleaned_data["key"]

@@ -7,7 +7,6 @@ the customer does not own is simply "not found" (404), whoever owns it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from django.db.models import (
@@ -31,6 +30,7 @@ from ..models import (
     TicketStatus,
 )
 from ..permissions import is_agent
+from ..search_terms import plain_text
 
 #: Listing filters: parameter value → statuses (``None`` = every status).
 FILTERS = {
@@ -64,10 +64,7 @@ class Listing:
     def from_params(cls, params: QueryDict) -> Listing:
         state = params.get("state", DEFAULT_FILTER)
         sort = params.get("sort", DEFAULT_SORT)
-        q = "".join(
-            ch for ch in params.get("q", "") if unicodedata.category(ch)[0] != "C"
-        )
-        q = " ".join(q.split())[:MAX_QUERY_LENGTH]
+        q = plain_text(params.get("q", ""), max_length=MAX_QUERY_LENGTH)
         return cls(
             state=state if state in FILTERS else DEFAULT_FILTER,
             sort=sort if sort in SORTS else DEFAULT_SORT,
@@ -140,7 +137,15 @@ def thread(ticket: Ticket):
     return (
         TicketMessage.objects.public()
         .filter(ticket=ticket)
-        .only("kind", "author_id", "body", "event", "created_at")
+        .only(
+            "kind",
+            "author_id",
+            "body",
+            "event",
+            "created_at",
+            "channel",
+            "sender_verified",
+        )
         .prefetch_related(Prefetch("attachments", queryset=files, to_attr="files"))
         .order_by("created_at", "pk")
     )

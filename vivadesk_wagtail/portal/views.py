@@ -2,7 +2,9 @@
 
 Reads go through ``queries`` (scoped to the requesting customer, a miss is a
 404); every change goes through ``services.tickets`` and only by POST with
-CSRF. GET never changes anything.
+CSRF. GET never changes anything. Comments and new requests are counted per
+customer (``ratelimits.portal_post_limited``): over the limit the form comes
+back with the typed text and a request to wait, status 429.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.views.decorators.http import (
     require_safe,
 )
 
+from .. import ratelimits
 from ..dates import local_datetime
 from ..models import (
     OPEN_STATUSES,
@@ -35,7 +38,7 @@ from ..models import (
 )
 from ..services import tickets as ticket_service
 from . import queries
-from .events import event_text
+from .events import event_text, origin_text
 from .forms import CommentForm, NewRequestForm, new_key, scoped_key
 
 PER_PAGE = 25
@@ -124,6 +127,7 @@ def _entry(message: TicketMessage, user, link, dom_id: str) -> dict:
         author = _("VIVA HelpDesk")
     entry["author"] = author
     entry["attachments"] = [link(a) for a in message.files]
+    entry["origin"] = origin_text(message)
     return entry
 
 
@@ -147,7 +151,9 @@ def _form_data(ticket: Ticket) -> list[dict]:
     ]
 
 
-def render_ticket(request, ticket: Ticket, form: CommentForm | None = None):
+def render_ticket(
+    request, ticket: Ticket, form: CommentForm | None = None, status: int = 200
+):
     entries = _entries(ticket, request.user)
     attachments = [a for e in entries for a in e.get("attachments", ())]
     follows = ticket.follows
@@ -171,6 +177,7 @@ def render_ticket(request, ticket: Ticket, form: CommentForm | None = None):
             if closed
             else [],
         },
+        status=status,
     )
 
 
@@ -197,10 +204,13 @@ def comment(request, reference: str):
     if ticket.status == TicketStatus.CLOSED:
         _closed_message(request, ticket)
         return redirect(ticket_url(ticket))
-    form = CommentForm(request.POST, request.FILES)
+    form = CommentForm(request.POST, request.FILES, customer=request.user)
     if not form.is_valid():
         messages.error(request, _("Your comment was not saved. Please check it."))
         return render_ticket(request, ticket, form)
+    if ratelimits.portal_post_limited(request):
+        _ask_to_wait(form)
+        return render_ticket(request, ticket, form, status=429)
     data = form.cleaned_data
     try:
         ticket_service.add_message(ticket, _customer_message(request, data))
@@ -253,9 +263,12 @@ def new_request(request):
             initial.update(follows=follows.reference, subject=follows.subject)
         form = NewRequestForm(initial=initial)
     else:
-        form = NewRequestForm(request.POST, request.FILES)
+        form = NewRequestForm(request.POST, request.FILES, customer=request.user)
         follows = _closed_ticket(request.user, request.POST.get("follows", ""))
         if form.is_valid():
+            if ratelimits.portal_post_limited(request):
+                _ask_to_wait(form)
+                return _new_request_page(request, form, follows, status=429)
             ticket = _open(request, form.cleaned_data, follows)
             messages.success(
                 request,
@@ -264,11 +277,29 @@ def new_request(request):
             )
             return redirect(ticket_url(ticket))
         messages.error(request, _("Your request was not sent. Please check it."))
+    return _new_request_page(request, form, follows)
+
+
+def _new_request_page(request, form, follows, status: int = 200):
     return render(
         request,
         "vivadesk_wagtail/portal/new_request.html",
         {"form": form, "follows": follows},
+        status=status,
     )
+
+
+def _ask_to_wait(form) -> None:
+    """The form comes back with the text as typed and this on top."""
+    form.add_error(
+        None,
+        _(
+            "You have sent a lot of messages in a short time. Please wait a "
+            "few minutes, then send this one again: your text is still here."
+        ),
+    )
+    if form.cleaned_data.get("attachments"):
+        form.add_error(None, _("Please choose your files again before sending."))
 
 
 def _customer_message(request, data: dict) -> ticket_service.NewMessage:

@@ -29,15 +29,20 @@ def normalize_email(address: str) -> str:
     Local parts must be ASCII (as Django's ``EmailValidator`` requires): then
     every database folds case the same way. A non-ASCII local part (``mıke``,
     fullwidth letters) is refused rather than folded, so it can never reach
-    another account through a database's Unicode case rules.
+    another account through a database's Unicode case rules. So is a domain
+    that IDNA would change other than by case (``ｅxample.com``, a soft
+    hyphen or zero-width character) or one with a label mixing scripts
+    (``mail.parsing.ascii_domain``, the rule the inbound sender obeys too).
     """
+    from ..mail.parsing import ascii_domain  # services sit above mail
+
     address = (address or "").strip()
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain or not local.isascii():
         raise InvalidAddressError(address)
     try:
-        domain = domain.encode("idna").decode("ascii").lower()
-    except UnicodeError as exc:
+        domain = ascii_domain(domain)
+    except ValueError as exc:  # UnicodeError, LookalikeDomainError
         raise InvalidAddressError(address) from exc
     return f"{local}@{domain}"
 
@@ -128,6 +133,42 @@ def is_staff_address(address: str) -> bool:
     )
 
 
+def is_staff_user(user) -> bool:
+    """Staff users and superusers: never served by the customer flow."""
+    return bool(user.is_staff or user.is_superuser)
+
+
+def existing_profile(user) -> CustomerProfile | None:
+    """The user's profile if there is one (never creates it)."""
+    return getattr(user, "helpdesk_profile", None)
+
+
+def awaiting_confirmation(user) -> bool:
+    """Whether ``user`` is a customer who has never confirmed the account: the
+    only state an activation link, a new link or an activation may act on.
+
+    Such an account is inactive, has a profile without ``confirmed_at``, no
+    usable password and no ``last_login`` (as :func:`get_or_create_customer`
+    made it). Any other inactive account was deactivated by staff and stays
+    so; staff users and superusers never qualify (DESIGN.md decision 9).
+    """
+    if user is None or user.is_active or is_staff_user(user):
+        return False
+    if user.has_usable_password() or user.last_login is not None:
+        return False
+    profile = existing_profile(user)
+    return profile is not None and profile.confirmed_at is None
+
+
+def may_reset_password(user) -> bool:
+    """Whether the customer password reset may serve ``user``: an active
+    customer account with a password, not staff (staff use the admin's
+    reset) and not deactivated."""
+    if user is None or not user.is_active or is_staff_user(user):
+        return False
+    return user.has_usable_password() and existing_profile(user) is not None
+
+
 def _username_for(email: str) -> str:
     lowered = email.lower()
     if len(lowered) <= 150:
@@ -192,9 +233,17 @@ def update_account(user, *, full_name: str, language: str) -> None:
         profile.save(update_fields=["language"])
 
 
+class NotAwaitingConfirmationError(ValueError):
+    """The account is not one waiting for its activation (see
+    :func:`awaiting_confirmation`)."""
+
+
 @transaction.atomic
 def confirm(user, *, full_name: str, password: str) -> None:
-    """Complete an activation: name, password, active and confirmed."""
+    """Complete an activation: name, password, active and confirmed. Only an
+    account :func:`awaiting_confirmation` can be confirmed."""
+    if not awaiting_confirmation(user):
+        raise NotAwaitingConfirmationError(user.pk)
     _set_name(user, full_name)
     user.set_password(password)
     user.is_active = True

@@ -9,6 +9,11 @@ Trust rules (DESIGN.md, decision 1): the strict ``From`` address must be the
 ticket's customer; the ticket is found by our Message-IDs, else by the
 reference in the subject; anything else is held for staff and the sender gets
 nothing. Automatic mail never reopens, never notifies and never opens tickets.
+Every mail that may change anything (bounces and automatic replies too) is
+first checked for its sender and for DMARC at our MX (``mail.authentication``);
+mail from a staff address is held, never a customer's. A reply found by the
+subject alone, which our MX did not authenticate either, is stored as
+"sender not verified".
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import IntegerField
@@ -27,7 +33,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from .. import conf
-from ..mail import account_notifications, content, threading
+from ..mail import account_notifications, authentication, content, threading
 from ..mail import classify as classifier
 from ..mail.parsing import ParsedMail
 from ..models import (
@@ -40,7 +46,7 @@ from ..models import (
     Ticket,
     TicketStatus,
 )
-from . import customers, outbox, tickets, uploads
+from . import customers, outbox, quota, tickets, uploads
 
 logger = logging.getLogger(__name__)
 
@@ -72,43 +78,59 @@ def handle(row: InboundMail, parsed: ParsedMail) -> Decision:
     if found.kind == "own":
         logger.info("Dropped our own mail coming back: %s", parsed.message_id)
         return ignored(found.reason)
-    if found.kind == "bounce":
-        return _bounce(found)
     if found.kind == "list":
         return ignored(found.reason)
+    # Whatever else the mail says it is, it changes nothing unless its sender
+    # is usable and our MX did not refuse it.
+    verdict = authentication.dmarc_verdict(parsed)
+    refused = _refused(parsed, verdict)
+    if refused:
+        return held(refused)
+    if found.kind == "bounce":
+        return _bounce(row, found)
     if found.kind == "auto":
-        return _auto_reply(row, parsed, found.reason)
-    if _dmarc_failed(parsed):
-        return held("dmarc_fail")
-    if parsed.sender_problem:
-        return held(parsed.sender_problem)
+        return _auto_reply(row, parsed, found.reason, verdict)
     match = threading.find_ticket(
         parsed,
         recent_replies=_recent(parsed.sender, InboundOutcome.REPLY, per_ticket=True),
+        staff_sender=_staff_sender(parsed.sender),
     )
     if match is not None:
-        return _reply(row, parsed, match.ticket)
+        return _reply(row, parsed, match, _verified(match, verdict))
     return _new_ticket(row, parsed)
 
 
-def _bounce(found: classifier.Classification) -> Decision:
+def _bounce(mail: InboundMail, found: classifier.Classification) -> Decision:
+    """A bounce ``classify`` verified fails its outbox row and marks the
+    address (5.x.x, with ``mail`` as the proof) or sends the row again
+    (4.x.x); one it could not confirm is held, changing nothing."""
     row = found.outbound
-    if row is not None and found.permanent:
-        outbox.mark_failed(row, found.detail or "bounced", permanent=True)
-    return ignored(found.reason, ticket=row.ticket if row else None, outbound=row)
+    ticket = row.ticket if row else None
+    if found.effect == classifier.HOLD:
+        return held(found.reason, ticket=ticket, outbound=row, notes=[found.detail])
+    if found.effect == classifier.PERMANENT:
+        outbox.mark_failed(row, found.detail, permanent=True, bounce=mail)
+    elif found.effect == classifier.TRANSIENT:
+        outbox.retry_after_bounce(row, found.detail)
+    return ignored(found.reason, ticket=ticket, outbound=row)
 
 
-def _dmarc_failed(parsed: ParsedMail) -> bool:
-    authserv_id = conf.get("MAIL_AUTHSERV_ID")
-    if not authserv_id:
-        return False
-    for value in parsed.headers("Authentication-Results"):
-        server, _sep, results = value.partition(";")
-        if server.strip().split()[:1] == [authserv_id] and "dmarc=fail" in (
-            results.lower()
-        ):
-            return True
-    return False
+#: Held reasons of :func:`authentication.dmarc_verdict`'s refusals.
+DMARC_REASONS = {
+    authentication.FAIL: "dmarc_fail",
+    authentication.OTHER_DOMAIN: "dmarc_other_domain",
+}
+
+
+def _refused(parsed: ParsedMail, verdict: str) -> str:
+    """Why the mail is held before it is matched ("" if it is not)."""
+    return DMARC_REASONS.get(verdict) or parsed.sender_problem
+
+
+def _verified(match: threading.Match, verdict: str) -> bool:
+    """The sender saw our mail (its headers name one we sent), or our MX
+    authenticated the sender's domain."""
+    return match.by_headers or verdict == authentication.PASS
 
 
 def _is_customer(parsed: ParsedMail, ticket: Ticket) -> bool:
@@ -118,12 +140,17 @@ def _is_customer(parsed: ParsedMail, ticket: Ticket) -> bool:
     return bool(parsed.sender) and customers.is_address_of(profile, parsed.sender)
 
 
-def _auto_reply(row: InboundMail, parsed: ParsedMail, reason: str) -> Decision:
-    """Stored on its ticket if the customer's own responder answered; the
-    ticket's status never changes and nobody is mailed."""
-    match = threading.find_ticket(parsed) if parsed.sender else None
+def _auto_reply(
+    row: InboundMail, parsed: ParsedMail, reason: str, verdict: str
+) -> Decision:
+    """Stored on its ticket if the customer's own responder answered (and
+    its sender is verified); the ticket's status never changes and nobody is
+    mailed."""
+    match = threading.find_ticket(parsed)
     if match is None or not _is_customer(parsed, match.ticket):
         return ignored(reason)
+    if not _verified(match, verdict):
+        return ignored(reason, ticket=match.ticket)
     ticket = match.ticket
     if ticket.status == TicketStatus.CLOSED:
         return ignored(reason, ticket=ticket)
@@ -154,24 +181,57 @@ def _recent(sender: str, outcome: str, *, per_ticket: bool = False) -> RawSQL:
     return RawSQL(sql, params, output_field=_COUNT)
 
 
-def _reply(row: InboundMail, parsed: ParsedMail, ticket: Ticket) -> Decision:
+def _staff_sender(sender: str) -> RawSQL:
+    """How many staff users or superusers (active or not) have ``sender``'s
+    address, as ``customers.is_staff_address`` asks: a scalar subquery read
+    with the ticket or profile, like :func:`_recent`."""
+    try:
+        email = customers.normalize_email(sender)
+    except customers.InvalidAddressError:
+        email = sender
+    user = get_user_model()
+    quote = connection.ops.quote_name
+
+    def column(name: str) -> str:
+        return "staff." + quote(user._meta.get_field(name).column)
+
+    sql = (
+        f"SELECT COUNT(*) FROM {quote(user._meta.db_table)} staff"
+        f" WHERE ({column('is_staff')} OR {column('is_superuser')})"
+        f" AND LOWER({column('email')}) = %s"
+    )
+    return RawSQL(sql, (email.lower(),), output_field=_COUNT)
+
+
+def _reply(
+    row: InboundMail, parsed: ParsedMail, match: threading.Match, verified: bool
+) -> Decision:
+    ticket = match.ticket
+    if ticket.staff_sender:
+        return held("staff_sender", ticket=ticket)
     if not _is_customer(parsed, ticket):
         return held("sender_mismatch", ticket=ticket)
     if ticket.status == TicketStatus.CLOSED:
-        return _follow_up(row, parsed, ticket)
+        return _follow_up(row, parsed, ticket, verified)
     if ticket.recent_replies >= conf.get("INBOUND_FLOOD_MAX"):
-        return _capped(row, parsed, ticket)
-    new, notes = build_message(row, parsed, MessageKind.CUSTOMER, ticket.customer)
+        return _capped(row, parsed, ticket, verified)
+    new, notes = build_message(
+        row, parsed, MessageKind.CUSTOMER, ticket.customer, verified=verified
+    )
     message = tickets.add_message(ticket, new, locked=True)
     return Decision(
         InboundState.DONE, InboundOutcome.REPLY, "", ticket, message, notes=notes
     )
 
 
-def _capped(row: InboundMail, parsed: ParsedMail, ticket: Ticket) -> Decision:
+def _capped(
+    row: InboundMail, parsed: ParsedMail, ticket: Ticket, verified: bool
+) -> Decision:
     """An answering machine without headers: keep its mail as automatic (no
     reopening, no notifications) and leave staff one note per window."""
-    new, notes = build_message(row, parsed, MessageKind.AUTO, ticket.customer)
+    new, notes = build_message(
+        row, parsed, MessageKind.AUTO, ticket.customer, verified=verified
+    )
     message = tickets.add_message(ticket, new, locked=True)
     window = conf.get("INBOUND_FLOOD_WINDOW")
     bucket = int(timezone.now().timestamp() // max(window.total_seconds(), 1))
@@ -194,11 +254,15 @@ def _capped(row: InboundMail, parsed: ParsedMail, ticket: Ticket) -> Decision:
     return ignored("flood_capped", ticket=ticket, message=message, notes=notes)
 
 
-def _follow_up(row: InboundMail, parsed: ParsedMail, old: Ticket) -> Decision:
+def _follow_up(
+    row: InboundMail, parsed: ParsedMail, old: Ticket, verified: bool
+) -> Decision:
     """A reply after the final close opens a new ticket linking the old one."""
     profile = customers.find_profile(parsed.sender)
     language = old.language or (profile.language if profile else "")
-    new, notes = build_message(row, parsed, MessageKind.CUSTOMER, old.customer)
+    new, notes = build_message(
+        row, parsed, MessageKind.CUSTOMER, old.customer, verified=verified
+    )
     title = content.ticket_title(parsed.subject, [old.reference]) or old.subject
     ticket = tickets.open_ticket(
         customer=old.customer,
@@ -227,13 +291,23 @@ def _first_message(ticket: Ticket):
 
 def _new_ticket(row: InboundMail, parsed: ParsedMail) -> Decision:
     profile = customers.find_profile(
-        parsed.sender, recent_tickets=_recent(parsed.sender, InboundOutcome.NEW_TICKET)
+        parsed.sender,
+        recent_tickets=_recent(parsed.sender, InboundOutcome.NEW_TICKET),
+        staff_sender=_staff_sender(parsed.sender),
     )
     if profile is None:
+        if customers.is_staff_address(parsed.sender):
+            return held("staff_sender")
         return held("unknown_sender")
-    if not profile.is_confirmed or not profile.user.is_active:
+    if profile.staff_sender or profile.user.is_staff or profile.user.is_superuser:
+        # Never a ticket, never an activation link (DESIGN.md decision 9).
+        return held("staff_sender")
+    if customers.awaiting_confirmation(profile.user):
         _remind_unconfirmed(profile)
         return held("unconfirmed_sender")
+    if not profile.user.is_active or not profile.is_confirmed:
+        # Deactivated by staff: held, and no activation link brings it back.
+        return held("deactivated_sender")
     if profile.recent_tickets >= conf.get("INBOUND_FLOOD_MAX"):
         return held("flood")
     return open_from_mail(row, parsed, profile.user, profile.language)
@@ -275,9 +349,11 @@ def open_from_mail(row: InboundMail, parsed: ParsedMail, user, language: str):
     )
 
 
-def build_message(row: InboundMail, parsed: ParsedMail, kind: str, author):
+def build_message(
+    row: InboundMail, parsed: ParsedMail, kind: str, author, *, verified: bool = True
+):
     """The ticket message of a mail and the notes on parts that were dropped."""
-    attachments, notes = checked_attachments(parsed)
+    attachments, notes = quota.keep_within(author, *checked_attachments(parsed))
     new = tickets.NewMessage(
         body=parsed.visible_text,
         kind=kind,
@@ -290,6 +366,7 @@ def build_message(row: InboundMail, parsed: ParsedMail, kind: str, author):
         # The pipeline claims its row once (and held mail is taken under
         # its row lock), so this message cannot exist yet.
         first_write=True,
+        sender_verified=verified,
     )
     return new, notes
 
@@ -371,6 +448,13 @@ def accept_as_new_ticket(pk: int, *, by) -> InboundMail:
     parsed = _parsed(row)
     if not parsed.sender:
         raise HeldMailError(gettext("The sender address is not usable."))
+    if customers.is_staff_address(parsed.sender):
+        raise HeldMailError(
+            gettext(
+                "This is the address of a staff account: it cannot open a "
+                "ticket as a customer."
+            )
+        )
     try:
         user, _created = customers.get_or_create_customer(parsed.sender)
     except customers.InvalidAddressError as exc:

@@ -4,6 +4,10 @@ One transaction creates, for a new address, the customer account (inactive,
 unconfirmed, no usable password), the ticket, its first message with the
 extra form data and the attachments, and the outbox row of the confirmation
 mail. The caller shows the same thank-you page whatever the address was.
+
+A post by a visitor who is not signed in as the address's customer is
+stored as "sender not verified": its confirmation mail quotes none of it
+(DESIGN.md decision 10), and agents and the customer see where it came from.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from ..models import Channel, MessageKind, Ticket, TicketMessage
-from . import customers, tickets
+from . import customers, quota, tickets
 
 
 @dataclass
@@ -30,6 +34,8 @@ class Submission:
     idempotency_key: str | None = None
     #: False when rate limits hold the confirmation mail back.
     acknowledge: bool = True
+    #: Sent while signed in as the customer of ``email``.
+    signed_in: bool = False
 
 
 def scoped_key(submission: Submission) -> str | None:
@@ -60,7 +66,10 @@ def _submit(submission: Submission) -> Ticket:
     user, _created = customers.get_or_create_customer(
         submission.email, name=submission.name, language=submission.language
     )
-    return tickets.open_ticket(
+    # Over the quota the request is kept and its files dropped, for agents to
+    # see: refusing the post would tell a visitor that the address has files.
+    attachments, dropped = quota.keep_within(user, submission.attachments)
+    ticket = tickets.open_ticket(
         customer=user,
         subject=submission.subject,
         first=tickets.NewMessage(
@@ -68,11 +77,27 @@ def _submit(submission: Submission) -> Ticket:
             kind=MessageKind.CUSTOMER,
             channel=Channel.WEB,
             author=user,
-            attachments=submission.attachments,
+            attachments=attachments,
             idempotency_key=submission.idempotency_key or None,
+            sender_verified=submission.signed_in,
         ),
         language=submission.language,
         category=submission.category,
         form_data=submission.form_data,
         acknowledge=submission.acknowledge,
+    )
+    if dropped:
+        _note_dropped_files(ticket, dropped)
+    return ticket
+
+
+def _note_dropped_files(ticket: Ticket, dropped: list[str]) -> None:
+    tickets.add_message(
+        ticket,
+        tickets.NewMessage(
+            body="\n".join(dropped),
+            kind=MessageKind.NOTE,
+            channel=Channel.SYSTEM,
+            idempotency_key=f"quota-{ticket.pk}",
+        ),
     )

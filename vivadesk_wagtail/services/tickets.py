@@ -70,6 +70,9 @@ class NewMessage:
     #: claims its mail row), so no earlier call can have written this
     #: message: the lookup by key is skipped; the unique keys still back it.
     first_write: bool = False
+    #: False when nothing shows the author wrote it (a form post without
+    #: signing in, a mail reply matched by its subject alone).
+    sender_verified: bool = True
 
 
 def clean_subject(subject: str) -> str:
@@ -143,6 +146,7 @@ def _write_message(ticket: Ticket, new: NewMessage, *also) -> TicketMessage:
         html=new.html,
         message_id=new.message_id or None,
         idempotency_key=new.idempotency_key or None,
+        sender_verified=new.sender_verified,
     )
     statements.insert([message, *also])
     stored = [attachment_service.store(message, upload) for upload in new.attachments]

@@ -6,6 +6,7 @@ client sends becomes a field name or lookup (cf. GHSA-mxcg-7m22-x9pj).
 
 import django_filters
 from django import forms
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
@@ -16,6 +17,7 @@ from ..models import (
     OutboundEmail,
     OutboundState,
     Ticket,
+    TicketMessage,
     TicketStatus,
 )
 from ..permissions import agents
@@ -32,6 +34,9 @@ SHOW_CHOICES = (
     ("finished", _("Done or closed")),
     ("all", _("All tickets")),
 )
+#: The "Sender" filter: tickets with a message whose sender is not verified.
+SENDER_CHOICES = (("unverified", _("Sender not verified")),)
+
 SHOW_STATUSES = {
     "on_us": WAITING_ON_US,
     "on_customer": WAITING_ON_CUSTOMER,
@@ -77,10 +82,16 @@ class TicketFilterSet(WagtailFilterSet):
         label=_("Created"),
         widget=DateRangePickerWidget,
     )
+    sender = django_filters.ChoiceFilter(
+        label=_("Sender"),
+        choices=SENDER_CHOICES,
+        empty_label=_("Any sender"),
+        method="filter_sender",
+    )
 
     class Meta:
         model = Ticket
-        fields = ["show", "status", "assignee", "category", "created"]
+        fields = ["show", "status", "assignee", "category", "created", "sender"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,6 +109,16 @@ class TicketFilterSet(WagtailFilterSet):
         if value == "none":
             return queryset.filter(assignee__isnull=True)
         return queryset.filter(assignee_id=int(value))
+
+    def filter_sender(self, queryset, name, value):
+        """Tickets with at least one message whose sender is not verified
+        (a correlated ``EXISTS`` on the messages' ticket index)."""
+        if value != "unverified":
+            return queryset
+        unverified = TicketMessage.objects.filter(
+            ticket_id=OuterRef("pk"), sender_verified=False
+        )
+        return queryset.filter(Exists(unverified))
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

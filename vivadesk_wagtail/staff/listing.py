@@ -4,7 +4,9 @@ Sorting is limited to the columns' ``sort_key`` values (Wagtail ignores any
 other ``?ordering=``). Search goes through Wagtail's search backend over the
 whole table, and the matches then meet the listing's filters and ordering
 as a primary-key condition, so filters on fields the search index does not
-know (dates, "waiting since") still apply.
+know (dates, "waiting since") still apply. The typed search reaches the
+backend as plain words only (``search_terms.clean_terms``), here and in the
+ticket chooser.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.search.backends import get_search_backend
 from wagtail.search.backends.base import FieldError
+from wagtail.snippets.views import chooser as chooser_views
 from wagtail.snippets.views import snippets as snippet_views
 
 from ..models import OPEN_STATUSES, Ticket
+from ..search_terms import clean_terms
+from .access import AgentsOnlyChooserViewSet
 from .columns import FastCheckboxColumn, FastTable, FastTitleColumn
 from .views import AgentRequiredMixin
 
@@ -91,6 +96,14 @@ class TicketIndexView(AgentRequiredMixin, snippet_views.IndexView):
             queryset = queryset.order_by(*ordering, "pk")
         return queryset
 
+    @cached_property
+    def search_query(self) -> str:
+        """The search box's words, without search syntax; ``""`` (no search)
+        when nothing searchable is left."""
+        if self.search_form and self.search_form.is_valid():
+            return clean_terms(self.search_form.cleaned_data[self.search_kwarg])
+        return ""
+
     def search_queryset(self, queryset):
         if not self.is_searching:
             return queryset
@@ -121,3 +134,28 @@ class TicketIndexView(AgentRequiredMixin, snippet_views.IndexView):
             pks.extend(pk for pk in found if pk not in seen)
             seen.update(found)
         return pks[:MAX_SEARCH_RESULTS]
+
+
+class PlainSearchChooseMixin:
+    """A chooser view whose search box passes on plain words only."""
+
+    def get_filter_form(self):
+        params = self.request.GET.copy()
+        if "q" in params:
+            params["q"] = clean_terms(params["q"])
+        return self.get_filter_form_class()(params)
+
+
+class TicketChooseView(PlainSearchChooseMixin, chooser_views.ChooseView):
+    pass
+
+
+class TicketChooseResultsView(PlainSearchChooseMixin, chooser_views.ChooseResultsView):
+    pass
+
+
+class TicketChooserViewSet(AgentsOnlyChooserViewSet):
+    """The ticket chooser (agents only), searching plain words."""
+
+    choose_view_class = TicketChooseView
+    choose_results_view_class = TicketChooseResultsView

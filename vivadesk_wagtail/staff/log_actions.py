@@ -59,6 +59,16 @@ class CategoryFormatter(LogFormatter):
         return _("Category set to “%(name)s”") % {"name": name}
 
 
+class UndeliverableClearedFormatter(LogFormatter):
+    label = _("Mail deliverable again")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _(
+            "Mail to %(email)s allowed again (it was marked undeliverable: %(detail)s)"
+        ) % {"email": data.get("email", ""), "detail": data.get("detail") or "–"}
+
+
 def register_log_actions(actions) -> None:
     actions.register_action(
         "vivadesk.ticket.open", _("Open ticket"), _("Ticket opened")
@@ -76,3 +86,6 @@ def register_log_actions(actions) -> None:
     actions.register_action("vivadesk.status")(StatusFormatter)
     actions.register_action("vivadesk.assign")(AssignFormatter)
     actions.register_action("vivadesk.category")(CategoryFormatter)
+    actions.register_action("vivadesk.undeliverable_cleared")(
+        UndeliverableClearedFormatter
+    )

@@ -1,7 +1,8 @@
 """How the thread of a ticket reads on the ticket screen.
 
 System events are stored as codes (``{"event": "status", "old", "new"}``) and
-turned into sentences here, in the agent's language. Mail HTML is never put
+turned into sentences here, in the agent's language, as is the warning on a
+message whose sender is not verified. Mail HTML is never put
 into the admin page's DOM: it becomes the ``srcdoc`` of a sandboxed iframe,
 behind a Content-Security-Policy that blocks scripts and remote resources
 (tracking pixels), even though it was already sanitised when stored.
@@ -73,6 +74,8 @@ class ThreadItem:
     attachments: list = field(default_factory=list)
     #: The received mail (raw RFC 822) this message came from, if kept.
     raw_mail_id: int | None = None
+    #: Why the sender of this message is not verified ("" if it is).
+    unverified: str = ""
 
 
 KIND_CLASSES = {
@@ -120,7 +123,26 @@ def _item(message: TicketMessage, raw_mail_id: int | None = None) -> ThreadItem:
         html_document=mail_document(message.html, attachments),
         attachments=attachments,
         raw_mail_id=raw_mail_id,
+        unverified=unverified_text(message),
     )
+
+
+def unverified_text(message: TicketMessage) -> str:
+    """The agent's warning on a message whose sender is not verified."""
+    if message.sender_verified:
+        return ""
+    if message.channel == Channel.WEB:
+        return _(
+            "Sender not verified: sent through the contact form while not signed "
+            "in. Anybody may have typed this address."
+        )
+    if message.channel == Channel.EMAIL:
+        return _(
+            "Sender not verified: this mail was matched by the reference in "
+            "its subject only, without our message headers, and our mail "
+            "server did not authenticate its sender."
+        )
+    return _("Sender not verified.")
 
 
 def mail_document(html: str, attachments) -> str:

@@ -16,10 +16,11 @@ from ..models import Category, OutboundEmail, Ticket
 from ..permissions import agents_only
 from .access import AgentsOnlyViewSet
 from .columns import FastColumn, FastDateColumn
+from .deliverability import clear_undeliverable
 from .filters import OutboundEmailFilterSet, TicketFilterSet
 from .forms import display_name
 from .held_mail import HeldMailViewSet
-from .listing import TicketIndexView
+from .listing import TicketChooserViewSet, TicketIndexView
 from .thread import status_label
 from .views import (
     TicketHistoryView,
@@ -39,6 +40,7 @@ class TicketViewSet(AgentsOnlyViewSet):
     copy_view_enabled = False
     list_per_page = 50
     index_view_class = TicketIndexView
+    chooser_viewset_class = TicketChooserViewSet
     inspect_view_class = TicketScreenView
     history_view_class = TicketHistoryView
     inspect_template_name = "vivadesk_wagtail/staff/ticket_screen.html"
@@ -95,6 +97,12 @@ class TicketViewSet(AgentsOnlyViewSet):
                     name="attachment",
                 ),
                 path("raw-mail/<int:pk>/", download_raw_mail, name="raw_mail"),
+                path(
+                    "<int:pk>/clear-undeliverable/",
+                    clear_undeliverable,
+                    {"inspect_url_name": self.get_url_name("inspect")},
+                    name="clear_undeliverable",
+                ),
             ]
         )
 

@@ -17,8 +17,10 @@ because it parses all our URL-style variables — ``DATABASE_URL``,
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 SITE_DIR = Path(__file__).resolve().parents[2]
@@ -63,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "vivadesk_wagtail.middleware.PrivatePagesMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -212,6 +216,14 @@ else:
     Q_CLUSTER["broker_class"] = "vivadesk_wagtail.brokers.ORMBroker"
     Q_CLUSTER["poll"] = 1
 
+# django-mailbox is only the transport: the help desk fetches and stores
+# inbound mail (private storage). Its own processing, should anything call
+# it, keeps no original and strips every part instead of writing it to
+# MEDIA_ROOT (the system check vivadesk.E110 insists).
+DJANGO_MAILBOX_STORE_ORIGINAL_MESSAGE = False
+DJANGO_MAILBOX_STRIP_UNALLOWED_MIMETYPES = True
+DJANGO_MAILBOX_ALLOWED_MIMETYPES = []
+
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
     vars().update(env.email_url_config(EMAIL_URL))
@@ -223,6 +235,10 @@ EMAIL_TIMEOUT = 30
 WAGTAIL_SITE_NAME = "VIVA"
 WAGTAILADMIN_BASE_URL = env.str("VIVADESK_BASE_URL", default="http://localhost:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Wagtail's admin password reset with the help desk's rate limits.
+WAGTAILADMIN_USER_PASSWORD_RESET_FORM = (
+    "vivadesk_wagtail.accounts.forms.AdminPasswordResetForm"
+)
 WAGTAILDOCS_EXTENSIONS = [
     "csv",
     "docx",
@@ -236,12 +252,36 @@ WAGTAILDOCS_EXTENSIONS = [
     "zip",
 ]
 
+# Content-Security-Policy of the site and portal pages (django-csp; see
+# vivadesk_wagtail/middleware.py for why). The pages load script, styles and
+# fonts from their own origin only, with no inline code. Wagtail's userbar,
+# shown to staff on site pages, loads its files from WAGTAILADMIN_BASE_URL.
+# Wagtail's admin (and its previews) is excluded: it needs inline script.
+# Attachment downloads and Wagtail documents keep their own stricter policy.
+# A site that embeds videos (wagtail.embeds) adds their hosts to frame-src.
+_ADMIN_ORIGIN = "{0.scheme}://{0.netloc}".format(urlsplit(WAGTAILADMIN_BASE_URL))
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/", "/django-admin/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, _ADMIN_ORIGIN],
+        "style-src": [SELF, _ADMIN_ORIGIN],
+        "font-src": [SELF, _ADMIN_ORIGIN],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 LOGIN_URL = "vivadesk_wagtail:login"
 LOGIN_REDIRECT_URL = "vivadesk_wagtail:my_requests"
 
 VIVADESK = {
     "BASE_URL": WAGTAILADMIN_BASE_URL,
     "HELPDESK_EMAIL": env.str("VIVADESK_HELPDESK_EMAIL", default="helpdesk@viva.de"),
+    "MAIL_AUTHSERV_ID": env.str("VIVADESK_MAIL_AUTHSERV_ID", default="") or None,
 }
 
 LOGGING = {
