@@ -27,8 +27,9 @@ REPLY_QUERIES = 6 + SAVEPOINTS
 #: One new ticket from a confirmed customer: record, profile (and flood
 #: count), number, ticket, message, notices, result.
 NEW_TICKET_QUERIES = 7 + SAVEPOINTS
-#: ... with a 100 KB attachment (its row).
-ATTACHMENT_QUERIES = 8 + SAVEPOINTS
+#: ... with a 100 KB attachment (its row, and the customer's storage in use
+#: for the quota, read only when a mail has files).
+ATTACHMENT_QUERIES = 9 + SAVEPOINTS
 
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 400 + b"\n%%EOF\n"
