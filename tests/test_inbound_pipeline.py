@@ -197,22 +197,24 @@ def test_reply_to_closed_ticket_opens_follow_up():
     assert ticket.status == TicketStatus.CLOSED
 
 
-def test_same_message_id_twice_gives_one_message():
+def test_same_mail_twice_gives_one_message():
+    """A different mail reusing the Message-ID is not a duplicate:
+    ``tests/test_intake_mail_dedupe.py``."""
     ticket = factories.ticket()
     raw = reply_to(ticket, message_id="<abc@example.com>")
     assert ingest(raw).outcome == "reply"
-    again = emails.build(message_id="<abc@example.com>", subject="other copy", body="x")
-    assert ingest(again).outcome == "duplicate"
+    assert ingest(raw).outcome == "duplicate"
     assert TicketMessage.objects.filter(message_id="<abc@example.com>").count() == 1
+    assert InboundMail.objects.get().dedupe_key.startswith("mid:")
 
 
-def test_no_message_id_is_deduplicated_by_raw_hash():
+def test_no_message_id_is_deduplicated_by_fingerprint():
     ticket = factories.ticket()
     raw = reply_to(ticket, message_id=None)
     assert ingest(raw).outcome == "reply"
     assert ingest(raw).outcome == "duplicate"
     assert ticket.messages.filter(channel="email").count() == 1
-    assert InboundMail.objects.count() == 1
+    assert InboundMail.objects.get().dedupe_key.startswith("fp:")
 
 
 def test_processing_twice_is_a_no_op():

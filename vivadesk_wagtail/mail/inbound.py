@@ -30,7 +30,7 @@ from ..models import InboundMail, InboundOutcome, InboundState
 from ..models.inbound import raw_mail_upload_to
 from ..storage import private_storage
 from ..tasks import enqueue
-from . import parsing
+from . import parsing, rawmail
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,10 @@ class Result:
 
 
 def _headers(raw: bytes):
-    """The header block, or ``None`` if it cannot be read at all."""
+    """The header block, or ``None`` if it cannot be read at all (or the
+    bytes are no mail, :func:`rawmail.looks_like_mail`)."""
+    if not rawmail.looks_like_mail(raw):
+        return None
     try:
         return parsing.parse_headers(raw)
     except Exception:  # noqa: BLE001 - a summary must never stop the recording
@@ -257,8 +260,13 @@ def process(
                 decision, parsed = service.held("too_large"), None
             else:
                 if parsed is None:
-                    parsed = parsing.parse(raw if raw is not None else row.read_raw())
-                decision = service.handle(row, parsed)
+                    raw = raw if raw is not None else row.read_raw()
+                    parsed = _parse_mail(raw)
+                decision = (
+                    service.handle(row, parsed)
+                    if parsed is not None
+                    else service.held(NOT_A_MAIL)
+                )
             _claim_with(row, decision, parsed)
     except _AlreadyProcessed:
         return result_of(InboundMail.objects.get(pk=row.pk))
@@ -286,6 +294,18 @@ def process(
     return result
 
 
+#: Held reason of bytes that are no RFC 822 message (an Outlook ``.msg``, a
+#: PDF, random data): kept for staff as they came, never parsed.
+NOT_A_MAIL = "not_a_mail"
+
+
+def _parse_mail(raw: bytes) -> parsing.ParsedMail | None:
+    """``raw`` parsed, or ``None`` if it is no mail."""
+    if not rawmail.looks_like_mail(raw):
+        return None
+    return parsing.parse(raw)
+
+
 def _hold(row: InboundMail, decision, parsed) -> Result:
     """Hold a row whose processing failed (its work was rolled back)."""
     try:
@@ -301,7 +321,7 @@ def _hold(row: InboundMail, decision, parsed) -> Result:
 
 def _safe_parse(row: InboundMail):
     try:
-        return parsing.parse(row.read_raw())
+        return _parse_mail(row.read_raw())
     except Exception:  # noqa: BLE001 - the held row keeps what it has
         return None
 
@@ -350,11 +370,12 @@ def ingest(raw: bytes, *, source: str = "") -> Result:
 
 def _parse_early(raw: bytes) -> parsing.ParsedMail | None:
     """The parse :func:`ingest` shares between recording and processing;
-    ``None`` for mail over ``INBOUND_MAX_SIZE`` (never parsed) or mail that
-    does not parse (processing holds it with the reason)."""
+    ``None`` for mail over ``INBOUND_MAX_SIZE`` (never parsed), bytes that
+    are no mail, or mail that does not parse (processing holds them with
+    the reason)."""
     if len(raw) > conf.get("INBOUND_MAX_SIZE"):
         return None
     try:
-        return parsing.parse(raw)
+        return _parse_mail(raw)
     except Exception:  # noqa: BLE001 - processing parses again and holds it
         return None

@@ -1,8 +1,10 @@
 """Raw RFC 822 bytes → a :class:`ParsedMail` the pipeline can decide on.
 
-Parsing is lenient where mail is merely sloppy (unknown charsets become
+Parsing is lenient where mail is merely sloppy (charsets are read as mail
+clients read them, :mod:`.charsets`; what no charset decodes becomes
 replacement characters, never dropped characters; broken base64 is decoded as
-far as it goes) and strict where it matters: the sender's identity comes from
+far as it goes; a few junk lines before the headers are skipped, see
+:mod:`.rawmail`) and strict where it matters: the sender's identity comes from
 the one ``From`` header only, parsed with ``email.headerregistry``, and an
 ambiguous or malformed ``From`` leaves :attr:`ParsedMail.sender` empty with
 the problem named; a look-alike domain (:func:`ascii_domain`) is kept as
@@ -13,7 +15,6 @@ written, so it matches no customer. Hostile structure (nesting deeper than
 from __future__ import annotations
 
 import binascii
-import hashlib
 import io
 import re
 import unicodedata
@@ -25,13 +26,15 @@ from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses
 from functools import cached_property
+from html import escape
 
-from . import content
+from . import charsets, content, rawmail
 
 #: Deeper MIME nesting than this is refused (real mail nests 3–6 levels).
 MAX_DEPTH = 30
 #: Leaf parts looked at; the rest of a 10,000-part mail is ignored.
 MAX_PARTS = 1000
+RFC822 = "message/rfc822"
 MESSAGE_ID_RE = re.compile(r"<[^<>\s]{1,990}>")
 #: The header block is read from at most this many bytes.
 MAX_HEADER_BYTES = 1024 * 1024
@@ -88,7 +91,8 @@ class ParsedMail:
 
 
 def dedupe_key(raw: bytes, headers: Message | None = None) -> tuple[str, str]:
-    """``(key, message_id)``: the Message-ID's hash, else the raw bytes' hash.
+    """``(key, message_id)``: :func:`.rawmail.dedupe_key` and the Message-ID
+    it was made with ("" if the mail has none).
 
     Only the header block is parsed (or ``headers``, the caller's parse of
     it), so this never recurses into the body.
@@ -97,20 +101,20 @@ def dedupe_key(raw: bytes, headers: Message | None = None) -> tuple[str, str]:
         if headers is None:
             headers = parse_headers(raw)
         message_id = first_message_id(header_text(headers.get("Message-ID", "")))
-    except Exception:  # noqa: BLE001 - any header garbage: fall back to the hash
+    except Exception:  # noqa: BLE001 - any header garbage: no Message-ID
         message_id = ""
-    if message_id:
-        return "id:" + hashlib.sha256(message_id.encode()).hexdigest(), message_id
-    return "raw:" + hashlib.sha256(raw).hexdigest(), ""
+    return rawmail.dedupe_key(raw, message_id), message_id
 
 
 def parse_headers(raw: bytes) -> Message:
-    """The header block only, without copying a large body."""
+    """The header block only (from :func:`.rawmail.header_start`), without
+    copying a large body."""
+    start = rawmail.header_start(raw)
     end = min(
-        (i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0),
+        (i for i in (raw.find(b"\r\n\r\n", start), raw.find(b"\n\n", start)) if i >= 0),
         default=len(raw),
     )
-    head = raw[: min(end + 4, MAX_HEADER_BYTES)]
+    head = raw[start : min(end + 4, start + MAX_HEADER_BYTES)]
     return BytesHeaderParser(policy=policy.compat32).parsebytes(head)
 
 
@@ -139,19 +143,14 @@ def message_ids(values: list[str]) -> list[str]:
 
 
 def _decode_bytes(data: bytes, charset: str | None) -> str:
-    if charset in (None, "", "unknown-8bit", "us-ascii", "ascii"):
-        charset = "utf-8"
-    try:
-        text = data.decode(charset, errors="replace")
-    except LookupError:
-        text = data.decode("utf-8", errors="replace")
+    text = charsets.decode(data, charset)
     # PostgreSQL text cannot hold NUL characters.
     return text.replace("\x00", "\ufffd")
 
 
 def header_text(value) -> str:
-    """A header as readable text: RFC 2047 words and raw 8-bit decoded,
-    unknown charsets replaced character by character, one line."""
+    """A header as readable text: RFC 2047 words and raw 8-bit decoded (as
+    :func:`.charsets.decode` does), one line."""
     if not value:
         return ""
     if not isinstance(value, Header | str):
@@ -168,11 +167,13 @@ def header_text(value) -> str:
 
 
 def _raw_header(value) -> str:
-    """A header value for the strict address parser: encoded words kept,
-    raw 8-bit decoded as UTF-8 (with replacement)."""
+    """A header value for the strict address parser: encoded words kept
+    (their charsets named by the superset they are read in,
+    :func:`.charsets.superset_words`), raw 8-bit decoded."""
     if isinstance(value, Header):
         return header_text(value)
-    return re.sub(r"\r?\n(?=[ \t])", "", str(value)).strip()
+    unfolded = re.sub(r"\r?\n(?=[ \t])", "", str(value)).strip()
+    return charsets.superset_words(unfolded)
 
 
 #: ``local@domain`` or ``Display Name <local@domain>`` in the plainest
@@ -301,10 +302,14 @@ def _mixes_scripts(label: str) -> bool:
 
 
 def parse(raw: bytes) -> ParsedMail:
+    """The mail in ``raw``, read from its header block on (junk lines before
+    it skipped, :func:`.rawmail.header_start`)."""
+    stream = io.BytesIO(raw)
+    stream.seek(rawmail.header_start(raw))
     try:
         # Streamed in chunks: parsing the bytes at once would hold a
         # four-byte-per-character copy of the whole mail.
-        message = BytesParser(policy=policy.compat32).parse(io.BytesIO(raw))
+        message = BytesParser(policy=policy.compat32).parse(stream)
     except RecursionError as exc:
         raise MalformedMailError("MIME nesting too deep to parse") from exc
     parsed = ParsedMail(message=message)
@@ -319,25 +324,84 @@ def parse(raw: bytes) -> ParsedMail:
     return parsed
 
 
-def _leaves(message: Message, notes: list[str]):
-    """Leaf parts in order, not descending into attached mails; raises on
-    nesting deeper than :data:`MAX_DEPTH`."""
-    stack = [(message, 0)]
-    count = 0
-    while stack:
-        part, depth = stack.pop()
+@dataclass
+class _Piece:
+    """One inline body part, or one ``multipart/alternative`` made one:
+    its text (``text/plain``) and its HTML (``text/html``), where it has it."""
+
+    plain: str | None = None
+    html: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.plain if self.plain is not None else content.html_to_text(self.html)
+
+
+class _Walk:
+    """The body as :class:`_Piece` s in order, attachments into ``parsed``;
+    refuses nesting deeper than :data:`MAX_DEPTH`, reads at most
+    :data:`MAX_PARTS` leaf parts."""
+
+    def __init__(self, parsed: ParsedMail) -> None:
+        self.parsed = parsed
+        self.leaves = 0
+
+    def pieces(self, part: Message, depth: int = 0) -> list[_Piece]:
         if depth > MAX_DEPTH:
             raise MalformedMailError(f"MIME nesting deeper than {MAX_DEPTH} levels")
         payload = part.get_payload()
-        attached_mail = part.get_content_type() == "message/rfc822"
-        if part.is_multipart() and isinstance(payload, list) and not attached_mail:
-            stack.extend((child, depth + 1) for child in reversed(payload))
-            continue
-        count += 1
-        if count > MAX_PARTS:
-            notes.append(f"only the first {MAX_PARTS} parts were read")
-            return
-        yield part
+        ctype = part.get_content_type()
+        if part.is_multipart() and isinstance(payload, list) and ctype != RFC822:
+            children = [self.pieces(child, depth + 1) for child in payload]
+            if ctype == "multipart/alternative":
+                return _alternative(children)
+            return [piece for child in children for piece in child]
+        self.leaves += 1
+        if self.leaves > MAX_PARTS:
+            if self.leaves == MAX_PARTS + 1:
+                self.parsed.notes.append(f"only the first {MAX_PARTS} parts were read")
+            return []
+        if ctype in ("text/plain", "text/html") and not _is_attachment(part):
+            decoded = _decode_bytes(payload_bytes(part), part.get_content_charset())
+            if ctype == "text/plain":
+                return [_Piece(plain=decoded)]
+            return [_Piece(html=decoded)]
+        attachment = _attachment(part, len(self.parsed.parts))
+        if attachment is not None:
+            self.parsed.parts.append(attachment)
+        return []
+
+
+def _alternative(children: list[list[_Piece]]) -> list[_Piece]:
+    """The parts of a ``multipart/alternative`` as one piece: its text from
+    the last plain-text alternative with text (else the last with any text),
+    its HTML from the last alternative with HTML (RFC 2046: the last is the
+    sender's preferred one). HTML is made text only when no plain text is
+    there."""
+    plain = [c for c in children if c and all(p.plain is not None for p in c)]
+    texts = (_text_of(c) for c in [*reversed(plain), *reversed(children)])
+    text = next((t for t in texts if t.strip()), "")
+    rich = [child for child in children if any(p.html is not None for p in child)]
+    if not text and not rich:
+        return []
+    return [_Piece(plain=text, html=_html_of(rich[-1]) if rich else None)]
+
+
+def _text_of(pieces: list[_Piece]) -> str:
+    return "\n".join(text for text in (p.text for p in pieces) if text.strip())
+
+
+def _html_of(pieces: list[_Piece]) -> str:
+    """The pieces as one HTML document: HTML as it is, text escaped."""
+    return "".join(
+        p.html if p.html is not None else _plain_as_html(p.plain) for p in pieces
+    )
+
+
+def _plain_as_html(text: str) -> str:
+    if not text.strip():
+        return ""
+    return "<div>" + escape(text.strip("\n")).replace("\n", "<br>\n") + "</div>"
 
 
 def _is_attachment(part: Message) -> bool:
@@ -346,29 +410,20 @@ def _is_attachment(part: Message) -> bool:
 
 
 def _read_body(parsed: ParsedMail) -> None:
-    texts: list[str] = []
-    html = ""
-    for part in _leaves(parsed.message, parsed.notes):
-        ctype = part.get_content_type()
-        if ctype in ("text/plain", "text/html") and not _is_attachment(part):
-            data = payload_bytes(part)
-            decoded = _decode_bytes(data, part.get_content_charset())
-            if ctype == "text/plain":
-                texts.append(decoded)
-            elif not html:
-                html = decoded
-            continue
-        attachment = _attachment(part, len(parsed.parts))
-        if attachment is not None:
-            parsed.parts.append(attachment)
-    parsed.html = content.sanitize_html(html) if html else ""
-    plain = "\n".join(t for t in texts if t.strip())
-    parsed.text = plain if plain.strip() else content.html_to_text(html)
+    """Text and HTML of every inline part in order, as mail clients show a
+    ``multipart/mixed`` of text and HTML parts (a signature in HTML after
+    the text, a footer in text after the HTML); of each
+    ``multipart/alternative`` one rendering. :attr:`ParsedMail.html` is set
+    when any part is HTML, the text parts then escaped into it."""
+    pieces = _Walk(parsed).pieces(parsed.message)
+    parsed.text = _text_of(pieces)
+    if any(p.html is not None for p in pieces):
+        parsed.html = content.sanitize_html(_html_of(pieces))
 
 
 def _attachment(part: Message, index: int) -> MailPart | None:
     ctype = part.get_content_type()
-    if ctype == "message/rfc822":
+    if ctype == RFC822:
         inner = part.get_payload()
         if not isinstance(inner, list) or len(inner) != 1:
             return None

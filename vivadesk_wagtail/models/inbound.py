@@ -3,8 +3,9 @@
 Every mail the help desk receives (a polled mailbox, django-mailbox's
 ``message_received`` signal, or ``manage.py vivadesk_ingest``) becomes one
 :class:`InboundMail` row holding its raw bytes in the private storage *before*
-anything else happens. The unique ``dedupe_key`` (the Message-ID, else the
-sha256 of the raw bytes) makes a second delivery of the same mail a no-op.
+anything else happens. The unique ``dedupe_key`` (the Message-ID and a
+fingerprint of the mail, ``mail.rawmail.dedupe_key``) makes a second delivery
+of the same mail a no-op, and keeps a different mail reusing the Message-ID.
 Processing then moves the row out of ``pending`` exactly once.
 """
 
@@ -52,7 +53,10 @@ class InboundMailQuerySet(models.QuerySet):
 
 
 class InboundMail(models.Model):
-    #: ``id:<sha256 of the Message-ID>`` or ``raw:<sha256 of the bytes>``.
+    #: ``mid:<fingerprint with the Message-ID>``, ``fp:<fingerprint>`` (no
+    #: Message-ID) or ``raw:<sha256 of the bytes>`` (neither Message-ID nor
+    #: Date); see ``mail.rawmail.dedupe_key``. Rows whose raw mail was gone
+    #: at migration 0010 keep the older ``id:<sha256 of the Message-ID>``.
     dedupe_key = models.CharField(max_length=80, unique=True, editable=False)
     #: The raw RFC 822 bytes, exactly as received (emptied after the retention).
     raw = models.FileField(

@@ -44,6 +44,7 @@ from ..models import (
     MessageKind,
     OutboundEmail,
     Ticket,
+    TicketMessage,
     TicketStatus,
 )
 from . import customers, outbox, quota, tickets, uploads
@@ -94,6 +95,7 @@ def handle(row: InboundMail, parsed: ParsedMail) -> Decision:
         parsed,
         recent_replies=_recent(parsed.sender, InboundOutcome.REPLY, per_ticket=True),
         staff_sender=_staff_sender(parsed.sender),
+        id_taken=_id_taken(parsed.message_id),
     )
     if match is not None:
         return _reply(row, parsed, match, _verified(match, verdict))
@@ -146,7 +148,7 @@ def _auto_reply(
     """Stored on its ticket if the customer's own responder answered (and
     its sender is verified); the ticket's status never changes and nobody is
     mailed."""
-    match = threading.find_ticket(parsed)
+    match = threading.find_ticket(parsed, id_taken=_id_taken(parsed.message_id))
     if match is None or not _is_customer(parsed, match.ticket):
         return ignored(reason)
     if not _verified(match, verdict):
@@ -154,7 +156,9 @@ def _auto_reply(
     ticket = match.ticket
     if ticket.status == TicketStatus.CLOSED:
         return ignored(reason, ticket=ticket)
-    new, notes = build_message(row, parsed, MessageKind.AUTO, ticket.customer)
+    new, notes = build_message(
+        row, parsed, MessageKind.AUTO, ticket.customer, id_taken=ticket.id_taken
+    )
     message = tickets.add_message(ticket, new, locked=True)
     return ignored(reason, ticket=ticket, message=message, notes=notes)
 
@@ -203,6 +207,19 @@ def _staff_sender(sender: str) -> RawSQL:
     return RawSQL(sql, (email.lower(),), output_field=_COUNT)
 
 
+def _id_taken(message_id: str) -> RawSQL:
+    """How many ticket messages carry ``message_id`` already (another mail
+    reused it, see :func:`build_message`): a scalar subquery read with the
+    ticket or profile, like :func:`_recent`."""
+    quote = connection.ops.quote_name
+    column = quote(TicketMessage._meta.get_field("message_id").column)
+    sql = (
+        f"SELECT COUNT(*) FROM {quote(TicketMessage._meta.db_table)} taken"
+        f" WHERE taken.{column} = %s"
+    )
+    return RawSQL(sql, (message_id,), output_field=_COUNT)
+
+
 def _reply(
     row: InboundMail, parsed: ParsedMail, match: threading.Match, verified: bool
 ) -> Decision:
@@ -216,7 +233,12 @@ def _reply(
     if ticket.recent_replies >= conf.get("INBOUND_FLOOD_MAX"):
         return _capped(row, parsed, ticket, verified)
     new, notes = build_message(
-        row, parsed, MessageKind.CUSTOMER, ticket.customer, verified=verified
+        row,
+        parsed,
+        MessageKind.CUSTOMER,
+        ticket.customer,
+        verified=verified,
+        id_taken=ticket.id_taken,
     )
     message = tickets.add_message(ticket, new, locked=True)
     return Decision(
@@ -230,7 +252,12 @@ def _capped(
     """An answering machine without headers: keep its mail as automatic (no
     reopening, no notifications) and leave staff one note per window."""
     new, notes = build_message(
-        row, parsed, MessageKind.AUTO, ticket.customer, verified=verified
+        row,
+        parsed,
+        MessageKind.AUTO,
+        ticket.customer,
+        verified=verified,
+        id_taken=ticket.id_taken,
     )
     message = tickets.add_message(ticket, new, locked=True)
     window = conf.get("INBOUND_FLOOD_WINDOW")
@@ -261,7 +288,12 @@ def _follow_up(
     profile = customers.find_profile(parsed.sender)
     language = old.language or (profile.language if profile else "")
     new, notes = build_message(
-        row, parsed, MessageKind.CUSTOMER, old.customer, verified=verified
+        row,
+        parsed,
+        MessageKind.CUSTOMER,
+        old.customer,
+        verified=verified,
+        id_taken=old.id_taken,
     )
     title = content.ticket_title(parsed.subject, [old.reference]) or old.subject
     ticket = tickets.open_ticket(
@@ -294,6 +326,7 @@ def _new_ticket(row: InboundMail, parsed: ParsedMail) -> Decision:
         parsed.sender,
         recent_tickets=_recent(parsed.sender, InboundOutcome.NEW_TICKET),
         staff_sender=_staff_sender(parsed.sender),
+        id_taken=_id_taken(parsed.message_id),
     )
     if profile is None:
         if customers.is_staff_address(parsed.sender):
@@ -310,7 +343,9 @@ def _new_ticket(row: InboundMail, parsed: ParsedMail) -> Decision:
         return held("deactivated_sender")
     if profile.recent_tickets >= conf.get("INBOUND_FLOOD_MAX"):
         return held("flood")
-    return open_from_mail(row, parsed, profile.user, profile.language)
+    return open_from_mail(
+        row, parsed, profile.user, profile.language, id_taken=profile.id_taken
+    )
 
 
 #: At most one fresh activation link per unconfirmed sender in this time.
@@ -329,8 +364,12 @@ def _remind_unconfirmed(profile) -> None:
         account_notifications.queue("activation", profile.user)
 
 
-def open_from_mail(row: InboundMail, parsed: ParsedMail, user, language: str):
-    new, notes = build_message(row, parsed, MessageKind.CUSTOMER, user)
+def open_from_mail(
+    row: InboundMail, parsed: ParsedMail, user, language: str, *, id_taken=None
+):
+    new, notes = build_message(
+        row, parsed, MessageKind.CUSTOMER, user, id_taken=id_taken
+    )
     references = threading.subject_references(parsed.subject)
     title = content.ticket_title(parsed.subject, references)
     if not title:
@@ -350,9 +389,30 @@ def open_from_mail(row: InboundMail, parsed: ParsedMail, user, language: str):
 
 
 def build_message(
-    row: InboundMail, parsed: ParsedMail, kind: str, author, *, verified: bool = True
+    row: InboundMail,
+    parsed: ParsedMail,
+    kind: str,
+    author,
+    *,
+    verified: bool = True,
+    id_taken: int | None = None,
 ):
-    """The ticket message of a mail and the notes on parts that were dropped."""
+    """The ticket message of a mail and the notes on parts that were dropped.
+
+    A Message-ID another message carries already (ticket systems, scanners
+    and scripts reuse them for different mails; the same mail again never
+    gets here, its dedupe key is the same) is not stored a second time: the
+    new message has none, so the unique column never refuses the mail. A
+    mail answering that id still finds the first message's ticket, and
+    replies to our notifications find theirs by our own Message-IDs (outbox
+    rows), which the notifications of the new message carry.
+    ``id_taken``: :func:`_id_taken`, read with the ticket or profile;
+    ``None`` looks it up here (staff actions on held mail).
+    """
+    if id_taken is None:
+        id_taken = bool(parsed.message_id) and (
+            TicketMessage.objects.filter(message_id=parsed.message_id).exists()
+        )
     attachments, notes = quota.keep_within(author, *checked_attachments(parsed))
     new = tickets.NewMessage(
         body=parsed.visible_text,
@@ -360,7 +420,7 @@ def build_message(
         channel=Channel.EMAIL,
         author=author,
         html=parsed.html,
-        message_id=parsed.message_id or None,
+        message_id=None if id_taken else (parsed.message_id or None),
         idempotency_key=f"inbound-{row.pk}",
         attachments=attachments,
         # The pipeline claims its row once (and held mail is taken under
@@ -401,10 +461,13 @@ def _lock_held(pk: int) -> InboundMail | None:
 
 
 def _parsed(row: InboundMail) -> ParsedMail:
-    from ..mail import parsing
+    from ..mail import parsing, rawmail
 
+    raw = row.read_raw()
+    if not rawmail.looks_like_mail(raw):
+        raise HeldMailError(gettext("This file is not a mail and cannot be accepted."))
     try:
-        return parsing.parse(row.read_raw())
+        return parsing.parse(raw)
     except Exception as exc:  # noqa: BLE001 - malformed mail cannot be accepted
         raise HeldMailError(gettext("This mail cannot be read: %s") % exc) from exc
 

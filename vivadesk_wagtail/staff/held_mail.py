@@ -41,6 +41,7 @@ REASONS = {
     "bounce_unconfirmed": gettext_lazy("Bounce that could not be confirmed"),
     "too_large": gettext_lazy("Too large to read"),
     "malformed_mime": gettext_lazy("Malformed mail structure"),
+    "not_a_mail": gettext_lazy("Not a mail (e.g. an Outlook .msg file or a document)"),
     "flood": gettext_lazy("Too many new tickets from this sender"),
     "error": gettext_lazy("Processing error"),
 }
