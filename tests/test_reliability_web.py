@@ -42,6 +42,7 @@ from tests.timing import clock
 from vivadesk_wagtail import tasks
 from vivadesk_wagtail.accounts.tokens import activation_token, uid_for
 from vivadesk_wagtail.models import (
+    CaughtSubmission,
     CustomerProfile,
     MessageKind,
     OutboundEmail,
@@ -49,6 +50,7 @@ from vivadesk_wagtail.models import (
     Ticket,
     TicketMessage,
 )
+from vivadesk_wagtail.pages.forms import HONEYPOT
 from vivadesk_wagtail.services import intake, tickets
 
 # === Public form ============================================================
@@ -162,17 +164,23 @@ def test_f4_the_global_cap_limits_confirmations_to_many_addresses(site, settings
     assert len(customer_mails) == 3
 
 
-def test_f5_rate_limited_post_gets_a_readable_429_and_stores_nothing(site, settings):
+def test_f5_rate_limited_post_gets_its_form_back_with_a_429_and_stores_nothing(
+    site, settings
+):
     vivadesk(settings, RATE_FORM_PER_IP="1/h")
     client = Client(REMOTE_ADDR="203.0.113.7")
     assert post(client, "/en/contact/", email="a@example.com").status_code == 200
     mail.outbox.clear()
     before = (Ticket.objects.count(), OutboundEmail.objects.count())
-    response = post(client, "/en/contact/", email="b@example.com")
+    response = post(
+        client, "/en/contact/", email="b@example.com", message="Keep this text."
+    )
     assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 3600
     html = response.content.decode()
-    assert "Too many requests" in html
-    assert "Please wait a while and try again." in html
+    assert "Please send this one again in" in html
+    assert "Keep this text." in html
+    assert 'value="b@example.com"' in html
     assert (Ticket.objects.count(), OutboundEmail.objects.count()) == before
     assert not CustomerProfile.objects.filter(email="b@example.com").exists()
     assert mail.outbox == []
@@ -227,7 +235,7 @@ def test_f6_rate_limit_cache_without_atomic_shared_counters_fails_the_check(
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"website": "http://spam.example"}, {"shown": "forged"}, {}],
+    [{HONEYPOT: "http://spam.example"}, {"shown": "forged"}, {}],
     ids=["honeypot", "forged-timestamp", "too-fast"],
 )
 def test_f7_bots_are_logged_and_nothing_is_sent(site, settings, caplog, overrides):
@@ -236,9 +244,12 @@ def test_f7_bots_are_logged_and_nothing_is_sent(site, settings, caplog, override
     caplog.set_level(logging.INFO, logger="vivadesk_wagtail")
     response = post(Client(), "/de/kontakt/", **overrides)
     assert response.status_code == 200
-    assert "Vielen Dank" in response.content.decode()
+    html = response.content.decode()
+    assert "Vielen Dank" in html
+    assert not re.search(r"VIVA-\d", html), "a made-up ticket id"
     assert nothing_stored()
     assert mail.outbox == []
+    assert CaughtSubmission.objects.count() == 1
     assert any("automated submission dropped" in r.getMessage() for r in caplog.records)
 
 

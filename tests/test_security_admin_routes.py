@@ -4,8 +4,9 @@ item 2; DESIGN.md decision 8).
 The walker takes every URL pattern the resolver has under ``/admin/`` and
 ``/django-admin/``, fills its path parameters with the ids of real help-desk
 rows (tickets, messages, inbound and outbound mail, customer profiles,
-attachments; app label / model name pairs and content-type ids of the
-help-desk models), and GETs each URL as a Wagtail editor and as a moderator.
+attachments, contact-form posts caught as spam and the audit-log entries of
+accepting and deleting them; app label / model name pairs and content-type
+ids of the help-desk models), and GETs each URL as a Wagtail editor and as a moderator.
 Any 2xx answer that carries one of the markers planted in those rows fails.
 """
 
@@ -34,7 +35,7 @@ from vivadesk_wagtail.admin import DjangoAdminLoginView
 from vivadesk_wagtail.mail import inbound
 from vivadesk_wagtail.models import Category, MailboxPoll, MessageKind
 from vivadesk_wagtail.permissions import HELPDESK_MODELS
-from vivadesk_wagtail.services import search_index, tickets, uploads
+from vivadesk_wagtail.services import intake, search_index, spam, tickets, uploads
 from vivadesk_wagtail.services.tickets import NewMessage
 from vivadesk_wagtail.staff.admin_routes import HelpDeskSafeSnippetAPI
 
@@ -53,6 +54,10 @@ MARKERS = {
     "held_body": "Axolotlbody",
     "mailbox_subject": "Tapirmessage",
     "mailbox_attachment": "tapir-attachment",
+    "spam_subject": "Quetzalspam",
+    "spam_message": "Quetzalbody",
+    "spam_sender": "quetzal.sender@example.org",
+    "spam_file": "quetzal-file",
 }
 ADMIN_PREFIXES = ("admin/", "django-admin/")
 #: GETs with side effects that would end the walker's session.
@@ -250,6 +255,7 @@ def plant_helpdesk_data(agent) -> HelpDeskData:
         source="test",
     )
     _legacy_mailbox_message()
+    _caught_posts(agent)
     search_index.update_changed()
     data = HelpDeskData()
     for label in sorted(HELPDESK_MODELS):
@@ -258,6 +264,33 @@ def plant_helpdesk_data(agent) -> HelpDeskData:
         assert data.ids[label], f"no {label} row planted"
     data.ids["auth.user"] = [customer.pk]
     return data
+
+
+def _caught_posts(agent) -> None:
+    """Contact-form posts the spam traps caught: one kept (with a file), one
+    deleted and one accepted by an agent (their audit-log entries)."""
+
+    def caught(subject: str) -> int:
+        return spam.catch(
+            intake.Submission(
+                name="Quetzal Sender",
+                email=MARKERS["spam_sender"],
+                subject=subject,
+                message=f"{MARKERS['spam_message']} cheap pills",
+                language="de",
+                attachments=[
+                    uploads.from_bytes(
+                        f"{MARKERS['spam_file']}.txt", b"Quetzal file data\n"
+                    )
+                ],
+            ),
+            "honeypot",
+            "https://cheap.example",
+        )
+
+    caught(f"{MARKERS['spam_subject']} kept")
+    spam.delete(caught(f"{MARKERS['spam_subject']} deleted"), by=agent)
+    spam.accept(caught(f"{MARKERS['spam_subject']} accepted"), by=agent)
 
 
 def _legacy_mailbox_message() -> None:
@@ -369,12 +402,43 @@ def test_the_walker_sees_the_rows_an_agent_may_read(helpdesk):
     """The control: the same walk finds the markers where an agent looks."""
     agent = User.objects.get(username="walker-agent")
     walk = walk_as(
-        agent, helpdesk, only=("snippets/vivadesk_wagtail/ticket/", "localize/api/")
+        agent,
+        helpdesk,
+        only=(
+            "snippets/vivadesk_wagtail/ticket/",
+            "snippets/vivadesk_wagtail/caughtsubmission/",
+            "localize/api/",
+        ),
     )
     leaked = "\n".join(walk.leaks)
     assert f"{LOCALIZE_API} -> " in leaked
     for marker in ("subject", "body", "note", "customer_email", "attachment_data"):
         assert MARKERS[marker] in leaked, marker
+    for marker in ("spam_subject", "spam_message", "spam_sender", "spam_file"):
+        assert MARKERS[marker] in leaked, marker
+
+
+#: Models of the app that hold no customer data (configuration, counters,
+#: the editors' pages); every other one must be walked as help-desk data.
+NOT_HELPDESK_DATA = {
+    "vivadesk_wagtail.category",
+    "vivadesk_wagtail.ticketcounter",
+    "vivadesk_wagtail.searchindexmark",
+    "vivadesk_wagtail.contactpage",
+    "vivadesk_wagtail.contactformfield",
+}
+
+
+def test_every_model_with_customer_data_is_walked():
+    """A new model of the app (such as the caught contact-form posts) is
+    help-desk data unless it is named above: the walker plants and tries
+    the rows of every model in ``HELPDESK_MODELS``."""
+    labels = {
+        model._meta.label_lower
+        for model in apps.get_app_config("vivadesk_wagtail").get_models()
+    }
+    assert labels - NOT_HELPDESK_DATA <= HELPDESK_MODELS
+    assert "vivadesk_wagtail.caughtsubmission" in HELPDESK_MODELS
 
 
 # -- wagtail-localize's snippet API --------------------------------------------

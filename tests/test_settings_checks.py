@@ -76,6 +76,14 @@ BAD_VALUES = [
     ("MIN_FILL_SECONDS", "2", "vivadesk.E024"),
     ("TRUSTED_PROXIES", "10.0.0.2", "vivadesk.E025"),
     ("TRUSTED_PROXIES", ["proxy.local"], "vivadesk.E025"),
+    ("HELPDESK_PHONE", "", "vivadesk.E051"),
+    ("HELPDESK_PHONE", "+49 30\n1234", "vivadesk.E051"),
+    ("HELPDESK_PHONE", 4930123, "vivadesk.E051"),
+    ("SPAM_RETENTION", 30, "vivadesk.E052"),
+    ("SPAM_RETENTION", timedelta(0), "vivadesk.E052"),
+    ("SPAM_FILES_MAX_BYTES", -1, "vivadesk.E053"),
+    ("SPAM_FILES_MAX_BYTES", "200 MB", "vivadesk.E053"),
+    ("SPAM_FILES_MAX_BYTES", None, "vivadesk.E053"),
     ("OUTBOX_RETRY_MAX_DELAY", 3600, "vivadesk.E026"),
     ("INBOUND_FLOOD_MAX", 0, "vivadesk.E027"),
     ("INBOUND_FLOOD_WINDOW", timedelta(0), "vivadesk.E028"),
@@ -133,6 +141,9 @@ def test_every_key_may_be_set_to_a_good_value(settings):
         "ATTACHMENT_QUOTA_PER_CUSTOMER": 50 * 1024 * 1024,
         "MIN_FILL_SECONDS": 0.5,
         "TRUSTED_PROXIES": ["10.0.0.2", "::1"],
+        "HELPDESK_PHONE": "+49 30 1234567",
+        "SPAM_RETENTION": timedelta(days=7),
+        "SPAM_FILES_MAX_BYTES": 0,
     }
     assert set(settings.VIVADESK) == set(conf.DEFAULTS)
     assert checks.check_vivadesk_settings() == []

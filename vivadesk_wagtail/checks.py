@@ -198,6 +198,35 @@ def _min_fill_seconds() -> list[Error]:
     return []
 
 
+def _helpdesk_phone() -> list[Error]:
+    value = conf.get("HELPDESK_PHONE")
+    if value is None or (
+        isinstance(value, str) and value.strip() and value.isprintable()
+    ):
+        return []
+    return [
+        _error(
+            "HELPDESK_PHONE",
+            f"must be None or a phone number such as '+49 30 1234567', not {value!r}.",
+            id_=51,
+        )
+    ]
+
+
+def _spam_files_max_bytes() -> list[Error]:
+    value = conf.get("SPAM_FILES_MAX_BYTES")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return []
+    return [
+        _error(
+            "SPAM_FILES_MAX_BYTES",
+            f"must be a number of bytes, 0 or more, not {value!r}.",
+            hint="For example 200 * 1024 * 1024 (200 MiB); 0 keeps no files.",
+            id_=53,
+        )
+    ]
+
+
 def _is_ip(value) -> bool:
     try:
         ipaddress.ip_address(value)
@@ -318,6 +347,9 @@ def check_vivadesk_settings() -> list[Error]:
     errors += _rates()
     errors += _min_fill_seconds()
     errors += _trusted_proxies()
+    errors += _helpdesk_phone()
+    errors += _positive_duration("SPAM_RETENTION", 52)
+    errors += _spam_files_max_bytes()
     return errors
 
 

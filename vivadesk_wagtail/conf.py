@@ -79,8 +79,15 @@ DEFAULTS: dict[str, Any] = {
     #: Language of mail and pages when neither the ticket nor the customer
     #: names one that the site offers.
     "FALLBACK_LANGUAGE": "en",
-    #: Contact-form posts accepted per client IP (django-ratelimit rate).
-    "RATE_FORM_PER_IP": "10/h",
+    #: Contact-form posts stored per client IP (django-ratelimit rate): those
+    #: that became a ticket or were caught as spam. A post that comes back
+    #: with errors does not count. The limit is checked before and counted
+    #: after a post is stored; over it the form comes back with everything
+    #: typed and when to send it again (HTTP 429). The default suits an office
+    #: whose people all post from one address (NAT): the spam work is done by
+    #: the traps (kept as spam for review), the per-address and the global
+    #: caps on confirmation mails, not by this limit.
+    "RATE_FORM_PER_IP": "60/h",
     #: Confirmation mails per target address; further tickets for the same
     #: unconfirmed address are accepted but not acknowledged again.
     "RATE_CONFIRMATIONS_PER_ADDRESS": "1/h",
@@ -130,6 +137,19 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_AUTHSERV_ID": None,
     #: Larger inbound mail is stored (raw) but held as too large, never parsed.
     "INBOUND_MAX_SIZE": 50 * 1024 * 1024,
+    #: The help desk's phone number as the thank-you page shows it (e.g.
+    #: ``"+49 30 1234567"``), for visitors our mail does not reach; ``None``:
+    #: the page names the help-desk address instead.
+    "HELPDESK_PHONE": None,
+    #: How long contact-form posts caught by the spam traps (honeypot, sent
+    #: too fast, a forged or another visitor's time stamp) stay in the "Spam"
+    #: list, where an agent may turn one into a ticket; a daily task deletes
+    #: older ones.
+    "SPAM_RETENTION": timedelta(days=30),
+    #: Bytes of attachments kept of all caught posts together (they do not
+    #: count toward any customer's quota). Files of a caught post that would
+    #: go beyond it are not kept; their names are. ``0`` keeps no files.
+    "SPAM_FILES_MAX_BYTES": 200 * 1024 * 1024,
     #: Addresses of reverse proxies whose ``X-Forwarded-For`` is trusted; the
     #: client IP is the right-most address not in this list.
     "TRUSTED_PROXIES": [],

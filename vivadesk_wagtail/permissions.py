@@ -30,6 +30,7 @@ HELPDESK_MODELS = frozenset(
         "vivadesk_wagtail.outboundemail",
         "vivadesk_wagtail.customerprofile",
         "vivadesk_wagtail.mailboxpoll",
+        "vivadesk_wagtail.caughtsubmission",
         "django_mailbox.message",
         "django_mailbox.messageattachment",
     }

@@ -44,8 +44,32 @@ def _limited(request, group: str, key: str, rate_setting: str) -> bool:
     )
 
 
-def form_post_limited(request) -> bool:
-    return _limited(request, "form-ip", client_ip(request), "RATE_FORM_PER_IP")
+def _form_usage(request, *, increment: bool) -> dict | None:
+    ip = client_ip(request)
+    return get_usage(
+        request,
+        group="vivadesk.form-ip",
+        key=lambda _group, _request: ip,
+        rate=conf.get("RATE_FORM_PER_IP"),
+        increment=increment,
+    )
+
+
+def form_post_wait(request) -> int:
+    """Seconds until the client IP may send the contact form again; 0 when
+    it may now. Reads the counter without counting: only stored posts count
+    (:func:`count_form_post`), so a post that comes back with errors, or
+    this one when it is refused, costs nothing. Two posts checked at once
+    may both pass at the limit's edge; the counter stays exact."""
+    usage = _form_usage(request, increment=False)
+    if usage is None or usage["count"] < usage["limit"]:
+        return 0
+    return max(usage["time_left"], 1)
+
+
+def count_form_post(request) -> None:
+    """Count one stored contact-form post (a ticket, or caught as spam)."""
+    _form_usage(request, increment=True)
 
 
 def activation_resend_limited(request) -> bool:

@@ -38,6 +38,11 @@ SCHEDULES = (
         1440,
     ),
     Periodic(
+        "vivadesk: purge old caught spam",
+        "vivadesk_wagtail.tasks.purge_caught_submissions",
+        1440,
+    ),
+    Periodic(
         "vivadesk: remove files no row refers to",
         "vivadesk_wagtail.tasks.purge_orphan_files",
         1440,

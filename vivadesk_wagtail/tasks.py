@@ -200,6 +200,14 @@ def update_search_index() -> int:
     return update_changed()
 
 
+def purge_caught_submissions() -> int:
+    """Delete contact-form posts caught as spam longer than
+    ``SPAM_RETENTION`` ago, with their files."""
+    from .services import spam
+
+    return spam.purge()
+
+
 #: A stored file younger than this may belong to a transaction still running.
 ORPHAN_GRACE = timedelta(hours=6)
 
@@ -209,10 +217,12 @@ def purge_orphan_files() -> int:
     row, so a transaction rolled back after that leaves it behind. Files
     younger than :data:`ORPHAN_GRACE` are left alone. Returns how many went."""
     from .models import InboundMail, TicketAttachment
+    from .services import spam
     from .storage import private_storage, stored_files
 
     referenced = set(TicketAttachment.objects.values_list("file", flat=True))
     referenced.update(InboundMail.objects.exclude(raw="").values_list("raw", flat=True))
+    referenced.update(spam.stored_paths())
     cutoff = timezone.now() - ORPHAN_GRACE
     storage = private_storage()
     removed = 0

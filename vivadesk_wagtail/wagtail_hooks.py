@@ -6,7 +6,7 @@ from wagtail import hooks
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 
-from .models import InboundMail, OutboundEmail, Ticket
+from .models import CaughtSubmission, InboundMail, OutboundEmail, Ticket
 from .permissions import ServiceWrittenPolicy
 from .staff.admin_routes import localize_snippet_api_urls
 from .staff.bulk_actions import AssignBulkAction, StatusBulkAction
@@ -18,6 +18,7 @@ from .staff.viewsets import HelpDeskViewSetGroup
 register_permission_policy(Ticket, ServiceWrittenPolicy(Ticket))
 register_permission_policy(OutboundEmail, ServiceWrittenPolicy(OutboundEmail))
 register_permission_policy(InboundMail, ServiceWrittenPolicy(InboundMail))
+register_permission_policy(CaughtSubmission, ServiceWrittenPolicy(CaughtSubmission))
 register_snippet(HelpDeskViewSetGroup)
 hooks.register("register_log_actions", register_log_actions)
 hooks.register("construct_homepage_panels", add_helpdesk_panel)

@@ -2,10 +2,13 @@
 real mail servers (aiosmtpd for outgoing mail, Dovecot IMAP for the
 customer's reply) and the live server: contact form → confirmation mail →
 activation → "My requests" → comment → agent reply in the Wagtail admin →
-reply by mail → auto-close → closed in the portal. Each step leaves a
-screenshot in ``test-artifacts/e2e/``; axe-core checks the customer pages;
-a Content-Security-Policy violation on any page fails the test
-(``new_page`` in conftest.py)."""
+reply by mail → auto-close → closed in the portal; and a post the spam traps
+catch, reviewed and accepted in the admin's "Spam" list. The contact form's
+honeypot is neither visible, nor in the accessibility tree, nor reached by
+Tab. Each step leaves a screenshot in ``test-artifacts/e2e/`` (the
+thank-you pages and the Spam list also at phone width, 390 px); axe-core
+checks the customer pages; a Content-Security-Policy violation on any page
+fails the test (``new_page`` in conftest.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +29,8 @@ from tests.dovecot import dovecot  # noqa: F401 - fixture
 from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from tests.smtp_server import smtp_server  # noqa: F401 - fixture
 from vivadesk_wagtail import inbound_tasks, tasks
-from vivadesk_wagtail.models import Ticket
+from vivadesk_wagtail.models import CaughtSubmission, Ticket
+from vivadesk_wagtail.pages.forms import HONEYPOT
 
 pytestmark = [
     pytest.mark.e2e,
@@ -39,6 +43,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PASSWORD = "Sehr-geheim-2026!"
 TICKETS = "wagtailsnippets_vivadesk_wagtail_ticket"
 ACTIVATION_LINK = re.compile(r"https?://\S+/activate/\S+/\S+/")
+SPAM = "wagtailsnippets_vivadesk_wagtail_caughtsubmission"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
@@ -74,6 +81,45 @@ def fill_contact_form(page, *, name, email, subject, message, attachment=None):
     if attachment:
         page.set_input_files("[name=attachments]", files=[attachment])
     page.locator("form.vivadesk-form button[type=submit]").click()
+
+
+def assert_honeypot_hidden(page) -> None:
+    """The trap: not visible, not in the accessibility tree, not reached by
+    Tab (the visible fields are, as a control)."""
+    trap = page.locator(f"form.vivadesk-form [name={HONEYPOT}]")
+    expect(trap).to_have_count(1)
+    assert not trap.is_visible()
+    label = page.locator(f"label[for={trap.get_attribute('id')}]")
+    assert not label.is_visible()
+    label_text = label.text_content().strip()
+    tree = page.locator("form.vivadesk-form").aria_snapshot()
+    assert label_text and label_text not in tree
+    boxes = page.locator("form.vivadesk-form").get_by_role("textbox")
+    names = [boxes.nth(n).get_attribute("name") for n in range(boxes.count())]
+    assert {"name", "email", "subject", "message"} <= set(names)
+    assert HONEYPOT not in names
+    assert tree.count("- textbox") == len(names)
+    page.locator("[name=name]").focus()
+    reached = []
+    for _ in range(20):
+        reached.append(
+            page.evaluate(
+                "() => document.activeElement.name || document.activeElement.tagName"
+            )
+        )
+        if reached[-1] == "BUTTON":
+            break
+        page.keyboard.press("Tab")
+    assert reached[-1] == "BUTTON", reached
+    assert {"email", "subject", "message", "attachments"} <= set(reached)
+    assert HONEYPOT not in reached
+
+
+def phone_shot(page, shot, step: str) -> None:
+    """A screenshot of the page at phone width (390 px)."""
+    page.set_viewport_size(PHONE)
+    shot(page, step)
+    page.set_viewport_size(DESKTOP)
 
 
 def activation_link(server, address) -> str:
@@ -112,6 +158,7 @@ def test_german_journey(
     # 1. The visitor fills the German contact form with an attachment.
     page.goto(f"{site.url}/de/kontakt/")
     check_a11y(page, "Kontaktformular")
+    assert_honeypot_hidden(page)
     shot(page, "kontaktformular")
     fill_contact_form(
         page,
@@ -124,7 +171,10 @@ def test_german_journey(
     ticket = Ticket.objects.get()
     expect(page.locator("body")).to_contain_text(ticket.reference)
     expect(page.locator("body")).to_contain_text("Vielen Dank")
+    expect(page.locator(".vivadesk-mail-state--sent")).to_contain_text(customer)
+    check_a11y(page, "Bestätigung")
     shot(page, "bestaetigung")
+    phone_shot(page, shot, "bestaetigung-390px")
 
     # 2. The confirmation mail arrives over SMTP, with the activation link.
     link = activation_link(smtp_server, customer)
@@ -268,6 +318,7 @@ def test_english_journey(site, smtp_server, new_page, shot, check_a11y):  # noqa
 
     page.goto(f"{site.url}/en/contact/")
     check_a11y(page, "contact form")
+    assert_honeypot_hidden(page)
     shot(page, "contact-form")
     fill_contact_form(
         page,
@@ -278,7 +329,12 @@ def test_english_journey(site, smtp_server, new_page, shot, check_a11y):  # noqa
     )
     ticket = Ticket.objects.get()
     expect(page.locator("body")).to_contain_text(ticket.reference)
+    main = page.locator("main")
+    expect(main).to_contain_text(f"We are sending you an e-mail about it to {customer}")
+    expect(main).to_contain_text("the first request from it")
+    check_a11y(page, "thank-you page")
     shot(page, "confirmation")
+    phone_shot(page, shot, "confirmation-390px")
     assert ticket.language == "en"
 
     link = activation_link(smtp_server, customer)
@@ -299,3 +355,70 @@ def test_english_journey(site, smtp_server, new_page, shot, check_a11y):  # noqa
     )
     check_a11y(page, "ticket page")
     shot(page, "ticket")
+
+
+def test_a_caught_post_waits_in_the_spam_list_until_an_agent_accepts_it(
+    site,
+    smtp_server,  # noqa: F811
+    new_page,
+    shot,
+    check_a11y,
+):
+    customer = "falsch-positiv@example.com"
+    page = new_page("de-DE")
+    page.goto(f"{site.url}/de/kontakt/")
+    # What a bot does: it fills the hidden field too.
+    page.evaluate(
+        "(name) => { document.querySelector(`[name=${name}]`).value = "
+        "'https://cheap.example/'; }",
+        HONEYPOT,
+    )
+    fill_contact_form(
+        page,
+        name="Fritz Falsch",
+        email=customer,
+        subject="Rechnung doppelt",
+        message="Die Rechnung 4711 kam zweimal.",
+        attachment={
+            "name": "rechnung.pdf",
+            "mimeType": "application/pdf",
+            "buffer": PDF,
+        },
+    )
+    expect(page.locator("h1")).to_contain_text("Vielen Dank")
+    expect(page.locator("main")).not_to_contain_text(re.compile(r"VIVA-\d"))
+    check_a11y(page, "abgefangene Anfrage")
+    shot(page, "abgefangen")
+    phone_shot(page, shot, "abgefangen-390px")
+    row = CaughtSubmission.objects.get()
+    assert not Ticket.objects.exists()
+    assert smtp_server.messages_to(customer) == []
+
+    agent = new_page("de-DE")
+    agent.goto(f"{site.url}/admin/login/")
+    agent.fill("[name=username]", "agent")
+    agent.fill("[name=password]", "viva-demo-agent")
+    agent.locator("form button[type=submit]").click()
+    expect(agent).to_have_url(re.compile(r"/admin/$"))
+    listing = reverse(f"{SPAM}:list")
+    sidebar = agent.locator("[data-wagtail-sidebar], #wagtail-sidebar").first
+    sidebar.get_by_role("button", name="HelpDesk").click()
+    agent.locator(f"a[href='{listing}']").first.click()
+    expect(agent.locator("main")).to_contain_text("Rechnung doppelt")
+    expect(agent.locator("main")).to_contain_text(customer)
+    shot(agent, "admin-spam")
+    phone_shot(agent, shot, "admin-spam-390px")
+    agent.locator("main").get_by_role("link", name="Rechnung doppelt").click()
+    expect(agent).to_have_url(re.compile(reverse(f"{SPAM}:inspect", args=[row.pk])))
+    expect(agent.locator("main")).to_contain_text("Die Rechnung 4711 kam zweimal.")
+    expect(agent.locator("main")).to_contain_text("rechnung.pdf")
+    phone_shot(agent, shot, "admin-spam-pruefen-390px")
+    with agent.expect_navigation():
+        agent.locator("form:has(input[name=action][value=accept]) button").click()
+    ticket = Ticket.objects.get()
+    expect(agent.locator("main")).to_contain_text(ticket.reference)
+    shot(agent, "admin-spam-angenommen")
+    assert not CaughtSubmission.objects.exists()
+    assert ticket.attachments.get().original_name == "rechnung.pdf"
+    (confirmation,) = wait_for_mail(smtp_server, customer, 1)
+    assert ticket.reference in confirmation.message["Subject"]

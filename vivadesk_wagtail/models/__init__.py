@@ -6,6 +6,7 @@ from .inbound import InboundMail, InboundOutcome, InboundState, MailboxPoll
 from .messages import PUBLIC_KINDS, MessageKind, TicketMessage
 from .outbox import OutboundEmail, OutboundState
 from .pages import ContactFormField, ContactPage
+from .spam import CaughtReason, CaughtSubmission
 from .tickets import (
     OPEN_STATUSES,
     Category,
@@ -20,6 +21,8 @@ __all__ = [
     "OPEN_STATUSES",
     "PUBLIC_KINDS",
     "Category",
+    "CaughtReason",
+    "CaughtSubmission",
     "Channel",
     "ContactFormField",
     "ContactPage",

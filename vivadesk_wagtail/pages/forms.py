@@ -1,6 +1,12 @@
 """The contact form: fixed core fields, the editor's extra fields, and the
 spam traps (a honeypot field and a signed time stamp of when it was shown).
 
+The honeypot is for bots only: the page renders it apart from the other
+fields, in a container with ``hidden`` and ``aria-hidden`` (so neither
+people, nor assistive technology, nor Tab reach it, with or without the
+stylesheet), ``tabindex="-1"``, ``autocomplete="off"`` and a name no browser
+or password manager fills (:data:`HONEYPOT`).
+
 The stamp is bound to the visitor's CSRF cookie (a digest of its secret, the
 same cookie the POST must carry anyway): a stamp copied into another browser,
 or from before a login that rotated the cookie, is forged. A stamp older than
@@ -25,7 +31,10 @@ from .. import conf
 from ..fields import AttachmentsField
 
 CORE_FIELDS = ("name", "email", "subject", "message", "attachments")
-TRAP_FIELDS = ("website", "shown", "idempotency_key")
+#: The honeypot's name: nothing autofill looks for (not "website", "url",
+#: "name", "email", "phone", "company", "address", …).
+HONEYPOT = "vd_reserve"
+TRAP_FIELDS = (HONEYPOT, "shown", "idempotency_key")
 SHOWN_SALT = "vivadesk_wagtail.contact.shown"
 BINDING_SALT = "vivadesk_wagtail.contact.shown.csrf"
 #: What a posted stamp says (``stamp_state``, kept as ``ContactCoreForm.stamp``).
@@ -102,13 +111,11 @@ class ContactCoreForm(BaseForm):
         widget=forms.Textarea(attrs={"rows": 8}),
     )
     attachments = AttachmentsField(label=_("Attachments"))
-    #: Honeypot: hidden from people by CSS and ``aria-hidden``; bots fill it.
-    website = forms.CharField(
+    #: The honeypot (:data:`HONEYPOT`): see :meth:`visible_fields`.
+    vd_reserve = forms.CharField(
         label=_("Leave this field empty"),
         required=False,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "tabindex": "-1", "class": "vivadesk-hp"}
-        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
     shown = StampField(required=False)
     idempotency_key = forms.CharField(
@@ -158,12 +165,29 @@ class ContactCoreForm(BaseForm):
             )
         return cleaned
 
+    def visible_fields(self):
+        """The fields shown as fields: all but the honeypot, which the page
+        renders in its hidden container (:attr:`honeypot`)."""
+        return [field for field in super().visible_fields() if field.name != HONEYPOT]
+
+    @property
+    def honeypot(self):
+        return self[HONEYPOT]
+
+    def caught_by(self) -> str | None:
+        """Which trap caught the post (a ``CaughtReason`` value), or
+        ``None``: the honeypot filled, the time stamp missing, forged or
+        another visitor's, or the form sent too fast."""
+        if self.cleaned_data.get(HONEYPOT):
+            return "honeypot"
+        if self.stamp == FORGED:
+            return "forged"
+        if self.stamp == TOO_FAST:
+            return "too_fast"
+        return None
+
     def looks_automated(self) -> bool:
-        """Honeypot filled, time stamp missing, forged or another visitor's,
-        or sent too fast."""
-        if self.cleaned_data.get("website"):
-            return True
-        return self.stamp in (FORGED, TOO_FAST)
+        return self.caught_by() is not None
 
     def extra_data(self, fields) -> list[dict]:
         """The editor's fields as stored on the ticket: name, label, value."""

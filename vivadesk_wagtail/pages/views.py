@@ -1,52 +1,90 @@
-"""Serving a contact page: spam traps, rate limits, then ``services.intake``.
+"""Serving a contact page: rate limit, spam traps, then ``services.intake``.
 
-Bots (honeypot filled, form sent faster than a person can) get the same
-thank-you page as people, and nothing is stored or sent. The thank-you page
-is the same for new, unconfirmed and confirmed addresses. Only a visitor
-signed in as the address's customer posts as that customer; any other post
-is unverified, and its confirmation mail counts against the per-address cap.
+Only stored posts count toward the per-IP limit, checked before and counted
+after: over it, the form comes back with everything typed, when to send it
+again, and HTTP 429. A post the traps catch (honeypot filled, sent faster
+than a person can, a forged or another visitor's time stamp) opens no ticket
+and mails nobody: it is kept as spam for agents to review
+(``services.spam``), and its thank-you page says so, without a ticket id.
+
+The thank-you page of a ticket tells what became of its confirmation mail
+(``intake.Outcome``) and never whether the address had an account
+(DESIGN.md): to a visitor not signed in as the address's customer it shows
+
+- "mail sent": queued now, whatever the account (new, unconfirmed or
+  confirmed: the caps apply to every address alike);
+- "mail sent at …": held back by the per-address cap, and this browser had a
+  confirmation queued for that address before (``pages.recent``, a signed
+  cookie only that browser has): look in the spam folder;
+- "no mail now" otherwise, one text for both causes — the caps (another
+  visitor's recent post) and an address marked undeliverable (which only an
+  account can be) — naming both, with the phone number. That much (the
+  address was used lately, or bounces) a truthful page cannot hide from a
+  stranger who posts for it; which of the two, and the account's state, it
+  does.
+
+The account paragraph is the same sentence for every address: requests are
+kept in an account for the address, created with its first request, and
+until it is confirmed the mail's link confirms it. True for a new, an
+unconfirmed and a confirmed address alike, so it tells a new customer what
+happened and a stranger nothing. The address's own customer, signed in, is
+told plainly that the mail bounced, and gets the link to the ticket.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
+import math
+import re
 
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import ngettext
 
 from .. import conf, ratelimits
-from ..accounts.views import rate_limited
-from ..services import customers, intake
+from ..services import customers, intake, spam
+from . import recent
+from .forms import HONEYPOT
 
 logger = logging.getLogger(__name__)
+
+#: What the thank-you page says about the confirmation mail (see above).
+SENT, SENT_EARLIER, NOT_SENT, UNDELIVERABLE = (
+    "sent",
+    "sent_earlier",
+    "not_sent",
+    "undeliverable",
+)
 
 
 def serve_contact_page(page, request, *args, **kwargs):
     if request.method != "POST":
         form = page.get_form(page=page, user=request.user, request=request)
         return _show(page, request, form)
-    if ratelimits.form_post_limited(request):
-        return rate_limited(request)
     form = page.get_form(
         request.POST, request.FILES, page=page, user=request.user, request=request
     )
+    wait = ratelimits.form_post_wait(request)
+    if wait:
+        return _ask_to_wait(page, request, form, wait)
     if not form.is_valid():
         return _show(page, request, form)
-    if form.looks_automated():
-        logger.info("Contact form on page %s: automated submission dropped", page.pk)
-        fake = f"{conf.get('TICKET_PREFIX')}-{secrets.randbelow(10**6)}"
-        return _landing(page, request, fake)
-    ticket = intake.submit(_submission(page, request, form))
-    return _landing(page, request, ticket.reference)
-
-
-def _submission(page, request, form) -> intake.Submission:
+    reason = form.caught_by()
+    if reason:
+        return _caught(page, request, form, reason)
     data = form.cleaned_data
     signed_in = _signed_in_as(request, data["email"])
     # Every address, confirmed or not, gets at most so many acknowledgements
     # of posts it did not sign in for.
     acknowledge = signed_in or ratelimits.confirmation_allowed(request, data["email"])
+    outcome = intake.receive(_submission(page, form, acknowledge, signed_in))
+    ratelimits.count_form_post(request)
+    return _landing(page, request, data["email"], outcome, signed_in)
+
+
+def _submission(page, form, acknowledge=False, signed_in=False) -> intake.Submission:
+    data = form.cleaned_data
     return intake.Submission(
         name=data["name"],
         email=data["email"],
@@ -71,13 +109,90 @@ def _signed_in_as(request, address: str) -> bool:
     return profile is not None and profile.user_id == request.user.pk
 
 
-def _show(page, request, form):
+def _caught(page, request, form, reason: str):
+    trap_value = form.cleaned_data.get(HONEYPOT) or ""
+    pk = spam.catch(_submission(page, form), reason, trap_value)
+    ratelimits.count_form_post(request)
+    logger.info(
+        "Contact form on page %s: automated submission dropped (%s): no ticket, "
+        "no mail; kept as caught post %s for review",
+        page.pk,
+        reason,
+        pk,
+    )
+    context = page.get_context(request)
+    context.update(caught=True, **_contact())
+    return TemplateResponse(request, page.get_landing_page_template(request), context)
+
+
+def _show(page, request, form, status: int = 200):
     context = page.get_context(request)
     context["form"] = form
-    return TemplateResponse(request, page.get_template(request), context)
+    return TemplateResponse(request, page.get_template(request), context, status=status)
 
 
-def _landing(page, request, reference: str):
+def _ask_to_wait(page, request, form, seconds: int):
+    """The form again, with what was typed and when to send it (429)."""
+    minutes = max(1, math.ceil(seconds / 60))
+    form.is_valid()  # the errors of the fields, as usual
+    form.add_error(
+        None,
+        ngettext(
+            "Many requests have been sent from your network in a short time. "
+            "Please send this one again in %(minutes)d minute: everything you "
+            "typed is still here (please choose any files again).",
+            "Many requests have been sent from your network in a short time. "
+            "Please send this one again in %(minutes)d minutes: everything you "
+            "typed is still here (please choose any files again).",
+            minutes,
+        )
+        % {"minutes": minutes},
+    )
+    response = _show(page, request, form, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def _landing(page, request, email: str, outcome: intake.Outcome, signed_in: bool):
+    mail, sent_at = _mail_state(request, email, outcome, signed_in)
     context = page.get_context(request)
-    context["reference"] = reference
-    return TemplateResponse(request, page.get_landing_page_template(request), context)
+    context.update(
+        reference=outcome.ticket.reference,
+        email=email,
+        mail=mail,
+        sent_at=sent_at,
+        signed_in=signed_in,
+        **_contact(),
+    )
+    if signed_in:
+        context["ticket_url"] = reverse(
+            "vivadesk_wagtail:ticket", args=[outcome.ticket.reference]
+        )
+    response = TemplateResponse(
+        request, page.get_landing_page_template(request), context
+    )
+    if mail == SENT:
+        recent.remember(request, response, email)
+    return response
+
+
+def _mail_state(request, email: str, outcome: intake.Outcome, signed_in: bool):
+    """What the page says about the mail, and when an earlier one went."""
+    if outcome.mail == intake.QUEUED:
+        return SENT, None
+    if outcome.mail == intake.UNDELIVERABLE and signed_in:
+        return UNDELIVERABLE, None
+    if outcome.mail == intake.WITHHELD:
+        sent_at = recent.sent_at(request, email)
+        if sent_at is not None:
+            return SENT_EARLIER, sent_at
+    return NOT_SENT, None
+
+
+def _contact() -> dict:
+    phone = conf.get("HELPDESK_PHONE") or ""
+    return {
+        "phone": phone,
+        "phone_uri": "tel:" + re.sub(r"[^0-9+]", "", phone) if phone else "",
+        "helpdesk_email": conf.helpdesk_email(),
+    }

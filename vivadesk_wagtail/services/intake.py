@@ -3,7 +3,10 @@
 One transaction creates, for a new address, the customer account (inactive,
 unconfirmed, no usable password), the ticket, its first message with the
 extra form data and the attachments, and the outbox row of the confirmation
-mail. The caller shows the same thank-you page whatever the address was.
+mail. :func:`receive` says what happened (:class:`Outcome`): the ticket and
+whether its confirmation mail was queued, held back by the caller's caps, or
+not sent because mail to the address bounces; the thank-you page tells the
+visitor from it (``pages.views``), never whether the address had an account.
 
 A post by a visitor who is not signed in as the address's customer is
 stored as "sender not verified": its confirmation mail quotes none of it
@@ -17,8 +20,15 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
-from ..models import Channel, MessageKind, Ticket, TicketMessage
+from ..models import Channel, MessageKind, OutboundEmail, Ticket, TicketMessage
 from . import customers, quota, tickets
+
+#: What became of the confirmation mail (:attr:`Outcome.mail`).
+QUEUED = "queued"
+#: Held back by the caller (``Submission.acknowledge`` false: rate caps).
+WITHHELD = "withheld"
+#: Not sent: mail to the address bounced (``mail_undeliverable``).
+UNDELIVERABLE = "undeliverable"
 
 
 @dataclass
@@ -47,22 +57,60 @@ def scoped_key(submission: Submission) -> str | None:
     return "form-" + hashlib.sha256(raw.encode()).hexdigest()[:48]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What :func:`receive` did."""
+
+    ticket: Ticket
+    #: :data:`QUEUED`, :data:`WITHHELD` or :data:`UNDELIVERABLE`.
+    mail: str
+    #: A repeated post (same idempotency key): ``ticket`` is the first one's
+    #: and ``mail`` says what became of its confirmation.
+    repeated: bool = False
+
+
 def submit(submission: Submission) -> Ticket:
+    """The ticket of :func:`receive`."""
+    return receive(submission).ticket
+
+
+def receive(submission: Submission) -> Outcome:
     """Open the ticket; a double submit (same idempotency key, even in
-    parallel) returns the ticket of the first."""
+    parallel) gets the ticket of the first."""
     submission.idempotency_key = scoped_key(submission)
     try:
         return _submit(submission)
     except IntegrityError:
-        key = submission.idempotency_key
-        existing = key and TicketMessage.objects.filter(idempotency_key=key).first()
+        existing = _existing(submission.idempotency_key)
         if not existing:
             raise
-        return existing.ticket
+        return _repeated(existing.ticket)
+
+
+def _existing(key: str | None) -> TicketMessage | None:
+    if not key:
+        return None
+    return (
+        TicketMessage.objects.select_related("ticket", "ticket__customer")
+        .filter(idempotency_key=key)
+        .first()
+    )
+
+
+def _repeated(ticket: Ticket) -> Outcome:
+    """The outcome of the first post of a ticket, read back."""
+    if OutboundEmail.objects.filter(ticket=ticket, event="ticket_created").exists():
+        return Outcome(ticket, QUEUED, repeated=True)
+    profile = customers.find_profile(ticket.customer.email)
+    bounced = profile is not None and profile.mail_undeliverable
+    return Outcome(ticket, UNDELIVERABLE if bounced else WITHHELD, repeated=True)
 
 
 @transaction.atomic
-def _submit(submission: Submission) -> Ticket:
+def _submit(submission: Submission) -> Outcome:
+    existing = _existing(submission.idempotency_key)
+    if existing is not None:
+        return _repeated(existing.ticket)
     user, _created = customers.get_or_create_customer(
         submission.email, name=submission.name, language=submission.language
     )
@@ -79,6 +127,9 @@ def _submit(submission: Submission) -> Ticket:
             author=user,
             attachments=attachments,
             idempotency_key=submission.idempotency_key or None,
+            # Looked up just above: a parallel post with the same key fails
+            # on the unique key, and ``receive`` answers with the first one.
+            first_write=True,
             sender_verified=submission.signed_in,
         ),
         language=submission.language,
@@ -88,7 +139,17 @@ def _submit(submission: Submission) -> Ticket:
     )
     if dropped:
         _note_dropped_files(ticket, dropped)
-    return ticket
+    return Outcome(ticket, _mail_of(user, submission.acknowledge))
+
+
+def _mail_of(user, acknowledge: bool) -> str:
+    """What ``notifications`` did with the acknowledgement: it writes none
+    to an address marked undeliverable (the profile was read with the user,
+    or made with it)."""
+    profile = customers.existing_profile(user)
+    if profile is None or profile.mail_undeliverable:
+        return UNDELIVERABLE
+    return QUEUED if acknowledge else WITHHELD
 
 
 def _note_dropped_files(ticket: Ticket, dropped: list[str]) -> None:

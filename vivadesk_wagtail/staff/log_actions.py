@@ -1,19 +1,26 @@
 """Help-desk actions in Wagtail's audit log (the snippet History view).
 
-``services.tickets`` writes the entries; the labels and messages here are
-what the History view shows, in the reader's language.
+``services.tickets`` and ``services.spam`` write the entries; the labels and
+messages here are what the History view shows, in the reader's language.
 """
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import LogFormatter
 
-from ..models import TicketStatus
+from ..models import CaughtReason, TicketStatus
 
 
 def _status_label(value) -> str:
     try:
         return str(TicketStatus(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _reason_label(value) -> str:
+    try:
+        return str(CaughtReason(value).label)
     except ValueError:
         return str(value)
 
@@ -69,6 +76,37 @@ class UndeliverableClearedFormatter(LogFormatter):
         ) % {"email": data.get("email", ""), "detail": data.get("detail") or "–"}
 
 
+class SpamAcceptFormatter(LogFormatter):
+    label = _("Accept caught post")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _("Accepted as ticket %(ticket)s (caught: %(reason)s)") % {
+            "ticket": data.get("ticket", ""),
+            "reason": _reason_label(data.get("reason")),
+        }
+
+
+class SpamDeleteFormatter(LogFormatter):
+    label = _("Delete caught post")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _("Deleted (caught: %(reason)s)") % {
+            "reason": _reason_label(data.get("reason"))
+        }
+
+
+class FromSpamFormatter(LogFormatter):
+    label = _("Accepted from spam")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _(
+            "Opened from a contact-form post the spam traps had caught (%(reason)s)"
+        ) % {"reason": _reason_label(data.get("reason"))}
+
+
 def register_log_actions(actions) -> None:
     actions.register_action(
         "vivadesk.ticket.open", _("Open ticket"), _("Ticket opened")
@@ -89,3 +127,6 @@ def register_log_actions(actions) -> None:
     actions.register_action("vivadesk.undeliverable_cleared")(
         UndeliverableClearedFormatter
     )
+    actions.register_action("vivadesk.spam.accept")(SpamAcceptFormatter)
+    actions.register_action("vivadesk.spam.delete")(SpamDeleteFormatter)
+    actions.register_action("vivadesk.ticket.from_spam")(FromSpamFormatter)

@@ -1,5 +1,5 @@
-"""The "Help desk" menu of the Wagtail admin: tickets, held mail, outbox,
-categories.
+"""The "Help desk" menu of the Wagtail admin: tickets, held mail, spam,
+outbox, categories.
 
 Every URL of these viewsets (and of their choosers) is for agents only
 (``permissions.agents_only``), on top of the model permission checks.
@@ -21,6 +21,7 @@ from .filters import OutboundEmailFilterSet, TicketFilterSet
 from .forms import display_name
 from .held_mail import HeldMailViewSet
 from .listing import TicketChooserViewSet, TicketIndexView
+from .spam import SpamViewSet
 from .thread import status_label
 from .views import (
     TicketHistoryView,
@@ -162,7 +163,13 @@ class CategoryViewSet(AgentsOnlyViewSet):
 
 
 class HelpDeskViewSetGroup(SnippetViewSetGroup):
-    items = (TicketViewSet, HeldMailViewSet, OutboundEmailViewSet, CategoryViewSet)
+    items = (
+        TicketViewSet,
+        HeldMailViewSet,
+        SpamViewSet,
+        OutboundEmailViewSet,
+        CategoryViewSet,
+    )
     menu_icon = "help"
     menu_label = _("Help desk")
     menu_name = "vivadesk"
