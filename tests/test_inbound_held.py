@@ -120,6 +120,8 @@ def test_review_screen_escapes_and_acts(client, agent):
     assert "&lt;img src=x onerror=alert(2)&gt; Hallo" in html
     listing = client.get(reverse("wagtailsnippets_vivadesk_wagtail_inboundmail:list"))
     assert listing.status_code == 200
+    # Each row's subject leads to its review screen.
+    assert f'href="{url}"' in listing.content.decode()
     response = client.post(url, {"action": "accept_new"})
     assert response.status_code == 302
     again = client.post(url, {"action": "accept_new"})

@@ -148,8 +148,9 @@ class HeldMailViewSet(AgentsOnlyViewSet):
     list_per_page = 50
     inspect_view_class = HeldMailScreenView
     inspect_template_name = "vivadesk_wagtail/staff/held_mail.html"
+    #: The subject (title column) links to the review screen.
     list_display = [
-        Column("subject", label=gettext_lazy("Subject")),
+        "subject",
         Column(
             "sender",
             label=gettext_lazy("Sender"),
