@@ -8,19 +8,23 @@ the customer see that the message came through the contact form while not
 signed in. Signed-in posts are quoted as before.
 """
 
+# The contact-page fixtures are imported from test_contact_form and used as
+# arguments.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import re
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
 from django.test import Client
 
 from tests import factories
+from tests.test_contact_form import _fresh_rate_limits, site  # noqa: F401 - fixtures
 from tests.test_portal_support import form_key, url
 from tests.test_staff_support import agents_group, screen_url
-from vivadesk_wagtail.models import ContactPage, Ticket
+from vivadesk_wagtail.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,20 +35,6 @@ POSTED = {
     "message": "Zahlen Sie sofort auf http://evil.example/pay ein.",
     "customer_number": "K-PHISH-99",
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    from django.core.cache import caches
-
-    caches["ratelimit"].clear()
-
-
-@pytest.fixture
-def site(settings):
-    settings.VIVADESK = {**settings.VIVADESK, "MIN_FILL_SECONDS": 0}
-    call_command("vivadesk_demo", stdout=open("/dev/null", "w"))
-    return ContactPage.objects.get(slug="kontakt")
 
 
 @pytest.fixture
