@@ -1,5 +1,10 @@
 """Serving a contact page: rate limit, spam traps, then ``services.intake``.
 
+Wagtail's ``AbstractForm.serve`` runs the post; ``ContactPage`` overrides
+its seams with the steps here: ``serve`` asks :func:`rate_limited` first,
+``process_form_submission`` is :func:`submit`, ``render_landing_page`` is
+:func:`landing`.
+
 Only stored posts count toward the per-IP limit, checked before and counted
 after: over it, the form comes back with everything typed, when to send it
 again, and HTTP 429. A post the traps catch (honeypot filled, sent faster
@@ -36,6 +41,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from dataclasses import dataclass
 
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -43,7 +49,7 @@ from django.utils import translation
 from django.utils.translation import ngettext
 
 from .. import conf, ratelimits
-from ..services import customers, intake, spam
+from ..services import customers, intake, spam, tickets
 from . import recent
 from .forms import HONEYPOT
 
@@ -58,29 +64,64 @@ SENT, SENT_EARLIER, NOT_SENT, UNDELIVERABLE = (
 )
 
 
-def serve_contact_page(page, request, *args, **kwargs):
+@dataclass
+class Submitted:
+    """What :func:`submit` made of a valid post, for :func:`landing`: a
+    ticket (``outcome``) or a post caught as spam (``caught``)."""
+
+    email: str
+    outcome: intake.Outcome | None = None
+    signed_in: bool = False
+    caught: bool = False
+
+
+def rate_limited(page, request):
+    """The form again with HTTP 429 when the client IP is over its limit of
+    stored posts (checked before the form is read, counted by
+    :func:`submit`); ``None`` when it may post."""
     if request.method != "POST":
-        form = page.get_form(page=page, user=request.user, request=request)
-        return _show(page, request, form)
+        return None
+    wait = ratelimits.form_post_wait(request)
+    if not wait:
+        return None
     form = page.get_form(
         request.POST, request.FILES, page=page, user=request.user, request=request
     )
-    wait = ratelimits.form_post_wait(request)
-    if wait:
-        return _ask_to_wait(page, request, form, wait)
-    if not form.is_valid():
-        return _show(page, request, form)
+    return _ask_to_wait(page, request, form, wait)
+
+
+def submit(page, request, form) -> Submitted:
+    """Store a valid post: a ticket through ``services.intake``, or a caught
+    post through ``services.spam``; either counts toward the IP's limit."""
+    data = form.cleaned_data
     reason = form.caught_by()
     if reason:
-        return _caught(page, request, form, reason)
-    data = form.cleaned_data
+        _catch(page, form, reason)
+        ratelimits.count_form_post(request)
+        return Submitted(email=data["email"], caught=True)
     signed_in = _signed_in_as(request, data["email"])
     # Every address, confirmed or not, gets at most so many acknowledgements
     # of posts it did not sign in for.
     acknowledge = signed_in or ratelimits.confirmation_allowed(request, data["email"])
     outcome = intake.receive(_submission(page, form, acknowledge, signed_in))
     ratelimits.count_form_post(request)
-    return _landing(page, request, data["email"], outcome, signed_in)
+    return Submitted(email=data["email"], outcome=outcome, signed_in=signed_in)
+
+
+def landing(page, request, submitted: Submitted | None):
+    """The thank-you page of ``submitted``; ``None`` (the editor's preview)
+    shows it for an example ticket id."""
+    if submitted is None:
+        return _landing_preview(page, request)
+    if submitted.caught:
+        context = page.get_context(request)
+        context.update(caught=True, **_contact())
+        return TemplateResponse(
+            request, page.get_landing_page_template(request), context
+        )
+    return _landing(
+        page, request, submitted.email, submitted.outcome, submitted.signed_in
+    )
 
 
 def _submission(page, form, acknowledge=False, signed_in=False) -> intake.Submission:
@@ -109,10 +150,9 @@ def _signed_in_as(request, address: str) -> bool:
     return profile is not None and profile.user_id == request.user.pk
 
 
-def _caught(page, request, form, reason: str):
+def _catch(page, form, reason: str) -> None:
     trap_value = form.cleaned_data.get(HONEYPOT) or ""
     pk = spam.catch(_submission(page, form), reason, trap_value)
-    ratelimits.count_form_post(request)
     logger.info(
         "Contact form on page %s: automated submission dropped (%s): no ticket, "
         "no mail; kept as caught post %s for review",
@@ -120,9 +160,6 @@ def _caught(page, request, form, reason: str):
         reason,
         pk,
     )
-    context = page.get_context(request)
-    context.update(caught=True, **_contact())
-    return TemplateResponse(request, page.get_landing_page_template(request), context)
 
 
 def _show(page, request, form, status: int = 200):
@@ -174,6 +211,21 @@ def _landing(page, request, email: str, outcome: intake.Outcome, signed_in: bool
     if mail == SENT:
         recent.remember(request, response, email)
     return response
+
+
+def _landing_preview(page, request):
+    """The thank-you page as a visitor whose mail went out sees it, for an
+    example ticket id (Wagtail's "Landing page" preview)."""
+    context = page.get_context(request)
+    context.update(
+        reference=tickets.format_reference(conf.get("TICKET_FIRST_NUMBER")),
+        email="kunde@example.com",
+        mail=SENT,
+        sent_at=None,
+        signed_in=False,
+        **_contact(),
+    )
+    return TemplateResponse(request, page.get_landing_page_template(request), context)
 
 
 def _mail_state(request, email: str, outcome: intake.Outcome, signed_in: bool):
