@@ -15,7 +15,8 @@ nothing listens yet (connection refused) — call ``.start()`` to bring it up,
 ``.stop()`` to take it down again. ``server.reply_to_rcpt = "451 4.3.0 Try
 later"`` makes it refuse every recipient with that reply (``None``: accept);
 ``server.refuse_rcpt["x@example.com"] = "550 5.1.1 No such user"`` refuses one
-address.
+address. ``server.after_data`` and ``server.on_quit`` are hooks for faults
+right after a message was accepted.
 """
 
 from __future__ import annotations
@@ -78,7 +79,14 @@ class _Handler:
         )
         with self.server.lock:
             self.server.messages.append(captured)
+        if self.server.after_data is not None:
+            self.server.after_data(captured)
         return "250 Message accepted for delivery"
+
+    async def handle_QUIT(self, server, session, envelope):
+        if self.server.on_quit is not None:
+            return self.server.on_quit(server)
+        return "221 Bye"
 
 
 class SMTPServer:
@@ -94,6 +102,13 @@ class SMTPServer:
         self.reply_to_rcpt: str | None = None
         #: Replies for single addresses (lower case), e.g. a dead mailbox.
         self.refuse_rcpt: dict[str, str] = {}
+        #: Called with each accepted message just before the server answers
+        #: its ``DATA`` with 250 (e.g. to break the sender's database
+        #: connection at that moment).
+        self.after_data = None
+        #: Called with aiosmtpd's session object on ``QUIT``; returns the
+        #: reply (or aborts the connection: ``smtp.transport.abort()``).
+        self.on_quit = None
         self.lock = threading.Lock()
         self._controller: Controller | None = None
 

@@ -11,6 +11,7 @@ production does not run.
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from tests import emails, factories
 from vivadesk_wagtail.mail.inbound import ingest
@@ -20,16 +21,21 @@ pytestmark = pytest.mark.django_db
 
 #: The two savepoint pairs of the test transaction.
 SAVEPOINTS = 4
+#: On a backend with row locks (PostgreSQL) the flood count read with the
+#: row lock of the ticket or profile may be from before the lock wait, so
+#: below the cap it is counted again under the lock (``services.inbound.
+#: _flooded``); SQLite's writers are serialised and need no second count.
+RECOUNT = 1 if connection.features.has_select_for_update_of else 0
 #: One reply by a ticket's customer to our notification: record, match
 #: (ticket, customer, profile, flood count), message, ticket, staff notice,
 #: result.
-REPLY_QUERIES = 6 + SAVEPOINTS
-#: One new ticket from a confirmed customer: record, profile (and flood
-#: count), number, ticket, message, notices, result.
-NEW_TICKET_QUERIES = 7 + SAVEPOINTS
+REPLY_QUERIES = 6 + RECOUNT + SAVEPOINTS
+#: One new ticket from a confirmed customer: record, profile (locked, and
+#: flood count), number, ticket, message, notices, result.
+NEW_TICKET_QUERIES = 7 + RECOUNT + SAVEPOINTS
 #: ... with a 100 KB attachment (its row, and the customer's storage in use
 #: for the quota, read only when a mail has files).
-ATTACHMENT_QUERIES = 9 + SAVEPOINTS
+ATTACHMENT_QUERIES = 9 + RECOUNT + SAVEPOINTS
 
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 400 + b"\n%%EOF\n"

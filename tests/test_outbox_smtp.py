@@ -261,7 +261,7 @@ def test_row_stuck_in_sending_is_requeued_with_the_same_message_id(
     assert tasks.sweep_outbox() == 0  # a worker may still be on it
     assert smtp_server.messages == []
 
-    with clock(conf.get("OUTBOX_STUCK_AFTER") + timedelta(seconds=1)):
+    with clock(conf.outbox_stuck_after() + timedelta(seconds=1)):
         # the stuck acknowledgement and the lost staff notice
         assert tasks.sweep_outbox() == 2
     row.refresh_from_db()

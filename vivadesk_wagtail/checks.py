@@ -320,6 +320,11 @@ def check_vivadesk_settings() -> list[Error]:
     errors += _positive_int("INBOUND_FLOOD_MAX", 27)
     errors += _positive_duration("INBOUND_FLOOD_WINDOW", 28)
     errors += _positive_int("INBOUND_MAX_SIZE", 29)
+    errors += _positive_duration("INBOUND_RETRY_DELAY", 54)
+    errors += _positive_duration("INBOUND_RETRY_MAX_DELAY", 55)
+    errors += _positive_int("INBOUND_TRANSIENT_ATTEMPTS", 56)
+    errors += _positive_duration("INBOUND_STUCK_AFTER", 57)
+    errors += _positive_duration("MAILBOX_POLL_LEASE", 58)
     authserv_id = conf.get("MAIL_AUTHSERV_ID")
     if authserv_id is not None and (
         not isinstance(authserv_id, str) or not authserv_id.strip()
@@ -332,7 +337,8 @@ def check_vivadesk_settings() -> list[Error]:
                 id_=30,
             )
         )
-    errors += _positive_duration("OUTBOX_STUCK_AFTER", 15)
+    if conf.get("OUTBOX_STUCK_AFTER") is not None:
+        errors += _positive_duration("OUTBOX_STUCK_AFTER", 15)
     languages = {code for code, _name in settings.LANGUAGES}
     fallback = conf.get("FALLBACK_LANGUAGE")
     if not isinstance(fallback, str) or fallback not in languages:

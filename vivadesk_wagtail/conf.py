@@ -75,7 +75,10 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_RETRY_MAX_DELAY": timedelta(hours=1),
     #: A mail left ``pending`` or ``sending`` this long is queued again by the
     #: outbox sweeper (lost task, restarted worker, rotated ``SECRET_KEY``).
-    "OUTBOX_STUCK_AFTER": timedelta(minutes=10),
+    #: ``None``: django-q2's task timeout plus a minute, after which the
+    #: worker that claimed the mail has finished or been killed
+    #: (:func:`outbox_stuck_after`).
+    "OUTBOX_STUCK_AFTER": None,
     #: Language of mail and pages when neither the ticket nor the customer
     #: names one that the site offers.
     "FALLBACK_LANGUAGE": "en",
@@ -137,6 +140,22 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_AUTHSERV_ID": None,
     #: Larger inbound mail is stored (raw) but held as too large, never parsed.
     "INBOUND_MAX_SIZE": 50 * 1024 * 1024,
+    #: Wait before an inbound mail whose processing met a transient database
+    #: error (connection lost, deadlock, serialization failure, lock timeout,
+    #: SQLite "database is locked") is tried again; doubles on each failure.
+    "INBOUND_RETRY_DELAY": timedelta(minutes=1),
+    #: The longest wait between two attempts of one inbound mail.
+    "INBOUND_RETRY_MAX_DELAY": timedelta(hours=1),
+    #: Transient database errors one inbound mail may meet before it is held
+    #: for staff (reason ``transient_error``, the last error in its details).
+    "INBOUND_TRANSIENT_ATTEMPTS": 5,
+    #: A mail left ``pending`` this long without a retry time (a lost task, a
+    #: crashed worker) is processed by the inbound sweeper.
+    "INBOUND_STUCK_AFTER": timedelta(minutes=2),
+    #: How long a mailbox poller holds a mailbox without renewing its lease
+    #: (it renews while it works). A poller that died is replaced when this
+    #: has passed, or at once by the next poller on the same host.
+    "MAILBOX_POLL_LEASE": timedelta(seconds=60),
     #: The help desk's phone number as the thank-you page shows it (e.g.
     #: ``"+49 30 1234567"``), for visitors our mail does not reach; ``None``:
     #: the page names the help-desk address instead.
@@ -199,3 +218,30 @@ def message_id_domain() -> str:
 
 def base_url() -> str:
     return get("BASE_URL").rstrip("/")
+
+
+#: Added to django-q2's task timeout for :func:`outbox_stuck_after`: the
+#: cluster's guard notices an overdue worker within seconds, not at once.
+STUCK_MARGIN = timedelta(minutes=1)
+#: Used when ``Q_CLUSTER`` names no timeout (``checks.py`` reports that).
+STUCK_FALLBACK = timedelta(minutes=10)
+
+
+def outbox_stuck_after() -> timedelta:
+    """How long a mail may stay ``sending`` (or queued but ``pending``)
+    before the sweeper takes it again: ``OUTBOX_STUCK_AFTER``, or by default
+    the task timeout plus :data:`STUCK_MARGIN`. A task running longer than
+    its timeout is killed with its worker, so a row claimed that long ago
+    belongs to no living worker."""
+    value = get("OUTBOX_STUCK_AFTER")
+    if value is not None:
+        return value
+    cluster = getattr(settings, "Q_CLUSTER", None)
+    timeout = cluster.get("timeout") if isinstance(cluster, dict) else None
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or timeout <= 0
+    ):
+        return STUCK_FALLBACK
+    return timedelta(seconds=timeout) + STUCK_MARGIN

@@ -7,16 +7,13 @@ Schedules (``schedules.py``): ``poll_mailboxes`` every minute,
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from . import conf
 
 logger = logging.getLogger(__name__)
-
-#: A row left ``pending`` this long is processed by the sweeper.
-STUCK_AFTER = timedelta(minutes=2)
 
 
 def poll_mailboxes() -> dict[str, str]:
@@ -36,15 +33,20 @@ def process_inbound(pk: int) -> str:
 def sweep_inbound(limit: int = 500) -> int:
     """Record django-mailbox rows that were never recorded, then process
     mail recorded but never processed (lost task, crashed worker, rotated
-    ``SECRET_KEY``); returns how many rows it processed."""
+    ``SECRET_KEY``: pending longer than ``INBOUND_STUCK_AFTER``) and mail
+    whose retry after a transient database error is due; returns how many
+    rows it processed."""
     from .mail import inbound
     from .models import InboundMail
 
     inbound.reconcile_mailbox_messages()
-    before = timezone.now() - STUCK_AFTER
+    now = timezone.now()
+    stuck = Q(next_attempt_at__isnull=True) & Q(
+        updated_at__lt=now - conf.get("INBOUND_STUCK_AFTER")
+    )
     pks = list(
         InboundMail.objects.pending()
-        .filter(updated_at__lt=before)
+        .filter(stuck | Q(next_attempt_at__lte=now))
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import conf
+from . import conf, dberrors
 
 logger = logging.getLogger(__name__)
 
@@ -65,21 +66,31 @@ def _claim(pk: int) -> bool:
 
 
 def send_outbound(pk: int) -> str:
-    """Render and send one outbox row; retry later on temporary failures."""
+    """Render and send one outbox row; retry later on temporary failures.
+
+    Delivery is at least once, always with the row's Message-ID: a mail goes
+    out twice only if the process dies between the server's 250 and the
+    write that marks the row sent (that write survives a lost database
+    connection, :func:`_mark_sent`); the sweeper then sends the row again
+    once the task timeout says its worker is gone
+    (:func:`vivadesk_wagtail.conf.outbox_stuck_after`), and the receiving
+    side sees the same Message-ID twice.
+    """
     from .mail import outbound
-    from .models import OutboundEmail, OutboundState
+    from .models import OutboundEmail
 
     if not _claim(pk):
         return "skipped"
     from .mail import notifications
 
     row = OutboundEmail.objects.select_related("ticket", "ticket__customer").get(pk=pk)
+    marked = []
     try:
         notifications.thread_row(row)
         rendered = outbound.render(row)
         mail = outbound.build(row, rendered)
         row.subject = rendered.subject
-        outbound.send(mail)
+        outbound.send(mail, accepted=lambda: marked.append(_mark_sent(row)))
     except outbound.PermanentFailure as exc:
         _failed(row, str(exc), permanent=exc.recipient_refused)
         return "failed"
@@ -88,16 +99,69 @@ def send_outbound(pk: int) -> str:
     except Exception as exc:  # noqa: BLE001 - a broken render must not loop forever
         logger.exception("Rendering outbound mail %s failed", pk)
         return _retry_later(row, f"{type(exc).__name__}: {exc}")
+    return "sent" if all(marked) else "unrecorded"
+
+
+#: Waits (seconds) before the retries of the write that marks a handed-over
+#: mail sent, after a transient database error.
+MARK_SENT_BACKOFF = (0.5, 2.0, 5.0)
+
+
+def _mark_sent(row) -> bool:
+    """Record that the server accepted ``row``'s mail, right after its 250:
+    the one write whose loss sends the mail again, so a transient database
+    error (lost connection, failover, lock timeout) is retried after a short
+    wait on a fresh connection. ``False`` (logged as an error) when every
+    try failed or the error is not transient: the row stays ``sending`` and
+    the sweeper sends it again. Never raises: the mail is handed over, no
+    error may make the caller treat it as unsent."""
+    from .models import OutboundState
+
     row.state = OutboundState.SENT
     row.sent_at = timezone.now()
     row.last_error = ""
-    row.save(
-        update_fields=[
-            *("state", "sent_at", "last_error", "subject", "updated_at"),
-            *("in_reply_to", "references"),
-        ]
-    )
-    return "sent"
+    fields = [
+        *("state", "sent_at", "last_error", "subject", "updated_at"),
+        *("in_reply_to", "references"),
+    ]
+    for wait in (*MARK_SENT_BACKOFF, None):
+        try:
+            # Its own (sub)transaction: inside a caller's ``atomic`` a failed
+            # try rolls back to a savepoint and the next one can run.
+            with transaction.atomic():
+                row.save(update_fields=fields)
+            return True
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            if wait is None or not _retryable(exc):
+                logger.error(
+                    "Mail %s was handed over but could not be marked sent; "
+                    "the outbox sweeper will send it again (same Message-ID)",
+                    row.pk,
+                    exc_info=True,
+                )
+                return False
+            logger.warning(
+                "Marking mail %s sent failed, trying again: %s",
+                row.pk,
+                dberrors.describe(exc),
+            )
+            time.sleep(wait)
+    return False
+
+
+def _retryable(exc: Exception) -> bool:
+    """A database error worth another try of a write: a transient one, on a
+    connection that can still be replaced (not inside an outer ``atomic``,
+    whose transaction died with it). A broken connection is closed here so
+    the next query opens a new one."""
+    from django.db import connection
+
+    if not dberrors.is_transient(exc):
+        return False
+    if connection.in_atomic_block:
+        return connection.is_usable()
+    dberrors.recover(connection)
+    return True
 
 
 def send_outbound_many(pks: list[int]) -> list[str]:
@@ -141,19 +205,23 @@ def sweep_outbox() -> int:
     """Queue every row that is due; returns how many were queued.
 
     Due are: pending rows whose retry time has come and that were not queued
-    since; pending rows queued longer than ``OUTBOX_STUCK_AFTER`` ago and
-    still not sent (task lost, rotated ``SECRET_KEY``); rows stuck in
-    ``sending`` that long (worker died mid-send; requeued with the same
-    Message-ID, or failed once they used up their attempts). A queued row is
-    stamped (``updated_at``) so the next sweep does not queue it again while
-    it waits in a busy queue.
+    since; pending rows queued longer than the stuck age ago and still not
+    sent (task lost with a killed worker or a broker, rotated
+    ``SECRET_KEY``); rows stuck in ``sending`` that long (worker died
+    mid-send, or the write marking a handed-over mail sent failed for good;
+    requeued with the same Message-ID, or failed once they used up their
+    attempts). The stuck age is :func:`conf.outbox_stuck_after`, by default
+    the task timeout plus a minute: no worker still runs the task then. A
+    queued row is stamped (``updated_at``) so the next sweep does not queue
+    it again while it waits in a busy queue; should it be queued twice after
+    all, only one task claims it (:func:`_claim`).
     """
     from django_q.tasks import async_task
 
     from .models import OutboundEmail, OutboundState
 
     now = timezone.now()
-    stale_before = now - conf.get("OUTBOX_STUCK_AFTER")
+    stale_before = now - conf.outbox_stuck_after()
     _release_stuck(stale_before, now)
     due = (
         OutboundEmail.objects.filter(state=OutboundState.PENDING)

@@ -7,8 +7,11 @@
 2. :func:`process` handles one ``pending`` row in one transaction: parse,
    classify, match, write through ``services``. Any failure is caught and
    the row is held with its reason and traceback; the mails after it go on.
+   A transient database error (``dberrors``) leaves it ``pending`` with a
+   retry time instead, until it happened ``INBOUND_TRANSIENT_ATTEMPTS`` times.
 3. ``inbound_tasks.sweep_inbound`` processes rows left ``pending`` (a lost
-   task, a crashed worker, mail recorded through django-mailbox's signal).
+   task, a crashed worker, mail recorded through django-mailbox's signal, a
+   retry that is due).
 
 ``manage.py vivadesk_ingest`` and the mailbox poller use exactly these
 functions.
@@ -25,7 +28,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import conf, statements
+from .. import conf, dberrors, statements
 from ..models import InboundMail, InboundOutcome, InboundState
 from ..models.inbound import raw_mail_upload_to
 from ..storage import private_storage
@@ -192,6 +195,7 @@ def _decision_fields(row: InboundMail, decision, parsed=None) -> dict:
         "ticket_message": decision.message,
         "outbound": decision.outbound,
         "processed_at": timezone.now(),
+        "next_attempt_at": None,
     }
     if parsed is not None:
         fields["sender"] = parsed.sender[:254]
@@ -237,7 +241,9 @@ def process(
 
     The work runs in one transaction that ends with the claim; if anything
     fails it is rolled back whole and the row is held, with the reason and
-    traceback, in a second one — the mails after it go on.
+    traceback, in a second one — the mails after it go on. A transient
+    database error leaves the row ``pending`` for a later attempt
+    (:func:`_retry_later`).
     """
     from ..services import inbound as service
 
@@ -275,6 +281,8 @@ def process(
         row.detail = str(exc)
         return _hold(row, decision, None)
     except Exception as exc:  # noqa: BLE001 - one bad mail never blocks the rest
+        if dberrors.is_transient(exc):
+            return _retry_later(row, exc, parsed)
         if not InboundMail.objects.pending().filter(pk=row.pk).exists():
             # Another worker processed it meanwhile (this one then trips
             # over the unique keys of what that one wrote): not an error.
@@ -317,6 +325,72 @@ def _hold(row: InboundMail, decision, parsed) -> Result:
     if parsed is not None:
         result.attachments = [p.name for p in parsed.parts]
     return result
+
+
+#: Held reason of a mail whose processing met a transient database error
+#: ``INBOUND_TRANSIENT_ATTEMPTS`` times.
+TRANSIENT_ERROR = "transient_error"
+
+
+def _retry_later(row: InboundMail, exc: BaseException, parsed) -> Result:
+    """After a transient database error: count the failure on the row, which
+    stays ``pending`` until its retry time, or hold it once it has failed
+    ``INBOUND_TRANSIENT_ATTEMPTS`` times. If even that cannot be written the
+    row is left as it was; the sweeper takes it after ``INBOUND_STUCK_AFTER``."""
+    from ..services import inbound as service
+
+    error = dberrors.describe(exc)
+    logger.warning("Processing inbound mail %s failed, retrying: %s", row.pk, error)
+    dberrors.recover(statements.connection_for(InboundMail))
+    try:
+        fresh = InboundMail.objects.get(pk=row.pk)
+        if fresh.state != InboundState.PENDING:
+            return result_of(fresh)
+        failures = fresh.attempts + 1
+        if failures < conf.get("INBOUND_TRANSIENT_ATTEMPTS"):
+            return _schedule_retry(fresh, error, failures)
+        logger.error("Inbound mail %s held after %d attempts", row.pk, failures)
+        decision = service.held(TRANSIENT_ERROR)
+        decision.outcome = InboundOutcome.ERROR
+        fresh.detail = f"{error}\n\n{''.join(traceback.format_exception(exc))}"
+        return _hold(fresh, decision, parsed or _safe_parse(fresh))
+    except Exception:  # noqa: BLE001 - the row stays pending for the sweeper
+        logger.exception("Recording the failure of inbound mail %s failed", row.pk)
+        dberrors.recover(statements.connection_for(InboundMail))
+    return _pending(row, error)
+
+
+def _schedule_retry(row: InboundMail, error: str, failures: int) -> Result:
+    """Count one failure of a ``pending`` row and set its retry time: the
+    delay doubles from ``INBOUND_RETRY_DELAY`` up to ``INBOUND_RETRY_MAX_DELAY``."""
+    delay = min(
+        conf.get("INBOUND_RETRY_DELAY") * 2 ** min(failures - 1, 20),
+        conf.get("INBOUND_RETRY_MAX_DELAY"),
+    )
+    row.detail = error
+    row.next_attempt_at = timezone.now() + delay
+    with transaction.atomic():
+        updated = statements.update(
+            row,
+            ["detail", "next_attempt_at", "updated_at"],
+            increments=["attempts"],
+            state=InboundState.PENDING,
+        )
+    if not updated:  # another worker processed it meanwhile
+        return result_of(InboundMail.objects.get(pk=row.pk))
+    row.attempts = failures
+    return _pending(row, error)
+
+
+def _pending(row: InboundMail, error: str) -> Result:
+    """The result of an attempt that left the row ``pending``."""
+    return Result(
+        outcome="retry",
+        sender=row.sender or row.from_header,
+        subject=row.subject,
+        reason=error,
+        pk=row.pk,
+    )
 
 
 def _safe_parse(row: InboundMail):

@@ -11,8 +11,10 @@ onto one clean line.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -25,6 +27,8 @@ from ..languages import first_offered
 from ..models import CustomerProfile, OutboundEmail, TicketMessage, TicketStatus
 from ..portal import links
 from . import verp
+
+logger = logging.getLogger(__name__)
 
 TEMPLATE_DIR = "vivadesk_wagtail/mail"
 #: Our loop-detection header: mail carrying it is our own coming back.
@@ -180,16 +184,43 @@ def build(row: OutboundEmail, rendered: Rendered) -> EmailMultiAlternatives:
     return mail
 
 
-def send(mail: EmailMultiAlternatives) -> None:
+def send(
+    mail: EmailMultiAlternatives, *, accepted: Callable[[], None] | None = None
+) -> None:
     """Hand the mail to the configured backend, classifying failures.
 
     Only a 5xx on the recipient (or on the message) is permanent. A refused
     login or envelope sender is our own configuration, not the customer's
     address: it is retried like a 4xx, so fixing the settings lets the mail
     through, and it never marks a customer's address as undeliverable.
+
+    Only what goes wrong before the server accepted the message (its 250
+    after ``DATA``) is a failure. Once it did, the mail is handed over:
+    closing the connection afterwards (``QUIT`` to a server that died, reset
+    or answered garbage) cannot fail the send, which would send it again.
+    Django's SMTP backend closes inside ``send_messages`` and re-raises some
+    of those errors (any ``SMTPException`` but a disconnect), so the
+    connection is opened and closed here, around the hand-over.
+
+    ``accepted`` is called right after the server's 250, before the
+    connection is closed (a ``QUIT`` can take up to ``EMAIL_TIMEOUT``): the
+    caller records the hand-over as early as it can. It must not raise.
     """
+    connection = get_connection(fail_silently=False)
     try:
-        get_connection(fail_silently=False).send_messages([mail])
+        _hand_over(connection, mail)
+        if accepted is not None:
+            accepted()
+    finally:
+        _close(connection)
+
+
+def _hand_over(connection, mail: EmailMultiAlternatives) -> None:
+    """Open the connection and send; every error raised is from before the
+    server accepted the message."""
+    try:
+        connection.open()
+        connection.send_messages([mail])
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _msg in exc.recipients.values()]
         if codes and all(500 <= code < 600 for code in codes):
@@ -203,6 +234,14 @@ def send(mail: EmailMultiAlternatives) -> None:
         raise TemporaryFailure(_describe(exc)) from exc
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         raise TemporaryFailure(_describe(exc)) from exc
+
+
+def _close(connection) -> None:
+    """Close the backend's connection; an error on the way out only logs."""
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001 - the outcome of the send is decided
+        logger.warning("Closing the mail connection failed", exc_info=True)
 
 
 def _describe(exc: Exception) -> str:

@@ -128,6 +128,10 @@ class InboundMail(models.Model):
         related_name="bounces",
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    #: When a ``pending`` mail whose processing met a transient database
+    #: error is tried again (``inbound_tasks.sweep_inbound``); ``None``: not
+    #: waiting for a retry.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -171,8 +171,10 @@ def _recent(sender: str, outcome: str, *, per_ticket: bool = False) -> RawSQL:
     """How many mails of ``outcome`` ``sender`` sent in the flood window (on
     the ticket being read, with ``per_ticket``): a scalar subquery, read with
     the ticket or profile it is about. Written as SQL because the ORM's
-    grouped subquery costs more to build than the whole lookup it rides on."""
-    since = timezone.now() - conf.get("INBOUND_FLOOD_WINDOW")
+    grouped subquery costs more to build than the whole lookup it rides on.
+    Where that statement waited for a row lock the count may be stale
+    (:func:`_flooded`)."""
+    since = _flood_window_start()
     quote = connection.ops.quote_name
     sql = (
         f"SELECT COUNT(*) FROM {quote(InboundMail._meta.db_table)} recent"
@@ -183,6 +185,33 @@ def _recent(sender: str, outcome: str, *, per_ticket: bool = False) -> RawSQL:
         sql += f" AND recent.ticket_id = {quote(Ticket._meta.db_table)}.id"
     params = (sender, outcome, connection.ops.adapt_datetimefield_value(since))
     return RawSQL(sql, params, output_field=_COUNT)
+
+
+def _flood_window_start():
+    return timezone.now() - conf.get("INBOUND_FLOOD_WINDOW")
+
+
+def _flooded(counted: int, sender: str, outcome: str, **where) -> bool:
+    """``sender`` reached ``INBOUND_FLOOD_MAX`` mails of ``outcome`` (on
+    ``where``: the ticket, or nothing for new tickets) in the flood window.
+
+    ``counted`` is :func:`_recent`, read in the statement that took the row
+    lock of the ticket or profile the mail is about. On a backend with row
+    locks (PostgreSQL, READ COMMITTED) that statement's snapshot is from
+    before it waited for the lock, so it misses the mails of the worker it
+    waited for: below the cap, the mails are counted again, now that the
+    lock is held, by a statement of its own (one query). SQLite needs no
+    second count: its writers take the database's write lock when their
+    transaction begins (``IMMEDIATE``), before they read anything, so every
+    count sees all mails committed before.
+    """
+    limit = conf.get("INBOUND_FLOOD_MAX")
+    if counted >= limit or not connection.features.has_select_for_update_of:
+        return counted >= limit
+    recent = InboundMail.objects.filter(
+        sender=sender, outcome=outcome, received_at__gte=_flood_window_start(), **where
+    )
+    return recent.count() >= limit
 
 
 def _staff_sender(sender: str) -> RawSQL:
@@ -230,7 +259,9 @@ def _reply(
         return held("sender_mismatch", ticket=ticket)
     if ticket.status == TicketStatus.CLOSED:
         return _follow_up(row, parsed, ticket, verified)
-    if ticket.recent_replies >= conf.get("INBOUND_FLOOD_MAX"):
+    if _flooded(
+        ticket.recent_replies, parsed.sender, InboundOutcome.REPLY, ticket=ticket
+    ):
         return _capped(row, parsed, ticket, verified)
     new, notes = build_message(
         row,
@@ -322,8 +353,11 @@ def _first_message(ticket: Ticket):
 
 
 def _new_ticket(row: InboundMail, parsed: ParsedMail) -> Decision:
+    # The profile's row lock makes mails of one sender count one after the
+    # other (:func:`_flooded`).
     profile = customers.find_profile(
         parsed.sender,
+        lock=True,
         recent_tickets=_recent(parsed.sender, InboundOutcome.NEW_TICKET),
         staff_sender=_staff_sender(parsed.sender),
         id_taken=_id_taken(parsed.message_id),
@@ -341,7 +375,7 @@ def _new_ticket(row: InboundMail, parsed: ParsedMail) -> Decision:
     if not profile.user.is_active or not profile.is_confirmed:
         # Deactivated by staff: held, and no activation link brings it back.
         return held("deactivated_sender")
-    if profile.recent_tickets >= conf.get("INBOUND_FLOOD_MAX"):
+    if _flooded(profile.recent_tickets, parsed.sender, InboundOutcome.NEW_TICKET):
         return held("flood")
     return open_from_mail(
         row, parsed, profile.user, profile.language, id_taken=profile.id_taken
@@ -539,12 +573,15 @@ def discard(pk: int, *, by) -> InboundMail:
 
 def reprocess(pk: int, *, by) -> InboundMail:
     """Run a held mail through the pipeline again (after a fix, or once the
-    sender confirmed their account)."""
+    sender confirmed their account), with a fresh count of attempts."""
     from ..mail.inbound import process
 
     with transaction.atomic():
         updated = InboundMail.objects.filter(pk=pk, state=InboundState.HELD).update(
-            state=InboundState.PENDING, updated_at=timezone.now()
+            state=InboundState.PENDING,
+            attempts=0,
+            next_attempt_at=None,
+            updated_at=timezone.now(),
         )
     if updated:
         logger.info("Held mail %s queued again by %s", pk, by)

@@ -44,6 +44,7 @@ REASONS = {
     "not_a_mail": gettext_lazy("Not a mail (e.g. an Outlook .msg file or a document)"),
     "flood": gettext_lazy("Too many new tickets from this sender"),
     "error": gettext_lazy("Processing error"),
+    "transient_error": gettext_lazy("Repeated database errors during processing"),
 }
 
 
