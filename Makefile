@@ -47,6 +47,7 @@ bench: setup
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 ## messages: refresh the German catalogues after changing strings
 messages: $(VENV)/.installed

@@ -27,6 +27,15 @@ PostgreSQL pass runs them.
 The autouse fixture :func:`_media_and_mail` gives every test its own private
 storage folder and Django's in-memory mail outbox, and empties the in-memory
 caches (so rate-limit counters do not leak from one test into the next).
+
+Shared fixtures
+---------------
+Fixtures that several modules use live here or in a helper module that is
+registered once in ``pytest_plugins`` (the Dovecot and SMTP servers, the
+content-type cache reset), so a test module just names them. Plain helper
+functions live in modules without tests (``pages_support.py``,
+``portal_support.py``, ``staff_support.py``, ``concurrency.py``). A test
+module never imports from another test module (``test_suite_rules.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +43,8 @@ from __future__ import annotations
 import os
 
 import pytest
+
+pytest_plugins = ["tests.dovecot", "tests.emails", "tests.smtp_server"]
 
 CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -119,3 +130,67 @@ def _clear_memory_caches() -> None:
     for alias, config in settings.CACHES.items():
         if config.get("BACKEND", "").endswith("locmem.LocMemCache"):
             caches[alias].clear()
+
+
+@pytest.fixture
+def site(settings):
+    """The demo site with its contact pages; the form accepts a post at once
+    (no minimum fill time)."""
+    from django.core.management import call_command
+
+    from vivadesk_wagtail.models import ContactPage
+
+    settings.VIVADESK = {**settings.VIVADESK, "MIN_FILL_SECONDS": 0}
+    call_command("vivadesk_demo", stdout=open("/dev/null", "w"))
+    return ContactPage.objects.get(slug="kontakt")
+
+
+@pytest.fixture
+def agent(db):
+    """An agent whose admin speaks English (the site default is German)."""
+    from wagtail.users.models import UserProfile
+
+    from tests import factories, staff_support
+
+    user = factories.StaffFactory(
+        username="agent", first_name="Anna", last_name="Agent"
+    )
+    user.groups.add(staff_support.agents_group())
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = "en"
+    profile.save()
+    return user
+
+
+@pytest.fixture
+def other_agent(db):
+    from tests import factories, staff_support
+
+    user = factories.StaffFactory(username="bert", first_name="Bert", last_name="B")
+    user.groups.add(staff_support.agents_group())
+    return user
+
+
+@pytest.fixture
+def editor(db):
+    """Admin access (Wagtail's "Editors" group) but not a help-desk agent."""
+    from tests import factories, staff_support
+
+    user = factories.StaffFactory(username="editor")
+    user.groups.add(staff_support.group("Editors", "wagtailadmin.access_admin"))
+    return user
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
+
+
+@pytest.fixture
+def ticket(db, django_capture_on_commit_callbacks):
+    """A ticket with its on-commit work (notifications) done."""
+    from tests import factories
+
+    with django_capture_on_commit_callbacks(execute=True):
+        return factories.ticket()

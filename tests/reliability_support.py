@@ -1,52 +1,18 @@
-"""What the reliability sweep's modules share (``test_reliability_*.py``):
-their marks, fixtures and small helpers."""
+"""Small helpers the reliability sweep's modules (``test_reliability_*.py``)
+share. Their fixtures (``smtp_down``, ``fresh_content_types``) are registered
+suite-wide in ``tests/conftest.py``."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 
-import pytest
-
-from tests import smtp_server as smtp_fixtures
-from tests.emails import fresh_content_types
 from vivadesk_wagtail.models import (
     CustomerProfile,
     OutboundEmail,
     Ticket,
     TicketMessage,
 )
-
-__all__ = [
-    "CUSTOMER",
-    "fresh_content_types",
-    "no_stale_content_types",
-    "nothing_stored",
-    "notification_id",
-    "pytestmark",
-    "silent_server",
-    "smtp_down",
-    "stored_files",
-    "vivadesk",
-]
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fresh_content_types"),
-]
-
-
-@pytest.fixture(autouse=True)
-def no_stale_content_types():
-    """The flush after each test gives content types new ids; forget the old
-    ones, so the modules that run next do not use them."""
-    yield
-    from django.contrib.contenttypes.models import ContentType
-
-    ContentType.objects.clear_cache()
-
-
-smtp_down = smtp_fixtures.smtp_down
 
 CUSTOMER = "kunde@example.com"
 

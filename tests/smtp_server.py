@@ -1,9 +1,8 @@
 """A real SMTP server for tests: aiosmtpd on 127.0.0.1, capturing what the app
 sends over the wire (envelope and message).
 
-Use the fixtures (import them into a test module or ``conftest.py``)::
-
-    from tests.smtp_server import smtp_server, smtp_down  # noqa: F401
+Its fixtures are registered for the whole suite (``pytest_plugins`` in
+``tests/conftest.py``); a test names them::
 
     def test_something(smtp_server):
         ...  # the app's EMAIL_* settings point at the server

@@ -62,7 +62,7 @@ def test_enqueue_hands_async_task_one_broker_per_process(monkeypatch):
 
     import django_q.tasks
 
-    from vivadesk_wagtail import tasks
+    from vivadesk_wagtail import queueing
 
     brokers = []
     monkeypatch.setattr(
@@ -71,8 +71,8 @@ def test_enqueue_hands_async_task_one_broker_per_process(monkeypatch):
         lambda func, *args, broker=None, **kwargs: brokers.append(broker),
     )
     with transaction.atomic():
-        tasks.enqueue("math.copysign", 2, -1)
-        tasks.enqueue("math.copysign", 3, -1)
+        queueing.enqueue("math.copysign", 2, -1)
+        queueing.enqueue("math.copysign", 3, -1)
     assert len(brokers) == 2
     assert brokers[0] is brokers[1]
     assert type(brokers[0]) is type(get_broker())
@@ -80,10 +80,10 @@ def test_enqueue_hands_async_task_one_broker_per_process(monkeypatch):
     read, write = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child
-        os.write(write, str(len(tasks._brokers)).encode())
+        os.write(write, str(len(queueing._brokers)).encode())
         os._exit(0)
     os.waitpid(child, 0)
     os.close(write)
     assert os.read(read, 64) == b"0"
     os.close(read)
-    assert tasks.broker() is brokers[0]  # the parent keeps its own
+    assert queueing.broker() is brokers[0]  # the parent keeps its own

@@ -8,13 +8,11 @@ other database the tests skip on a laptop and fail under ``CI=true`` (see
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import close_old_connections, connection, connections
+from django.db import connection
 
 from tests import factories
+from tests.concurrency import run_together
 from tests.conftest import require_postgresql
 from vivadesk_wagtail.models import CustomerProfile, Ticket
 from vivadesk_wagtail.services import customers
@@ -22,30 +20,6 @@ from vivadesk_wagtail.services import customers
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 WORKERS = 50
-
-
-def run_together(count: int, work):
-    """Call ``work(i)`` in ``count`` threads that start at the same moment;
-    return the results and the exceptions."""
-    barrier = threading.Barrier(count, timeout=60)
-
-    def task(i):
-        try:
-            barrier.wait()
-            return work(i)
-        finally:
-            connections.close_all()
-
-    results, errors = [], []
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        futures = [pool.submit(task, i) for i in range(count)]
-        for future in futures:
-            try:
-                results.append(future.result(timeout=120))
-            except Exception as exc:  # noqa: BLE001 - collected and asserted on
-                errors.append(exc)
-    close_old_connections()
-    return results, errors
 
 
 @pytest.fixture(autouse=True)

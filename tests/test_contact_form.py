@@ -6,14 +6,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
-from django.core.management import call_command
 from django.test import Client
 
 from tests import factories
+from tests.pages_support import form_data, mails_to, normalised, post
 from vivadesk_wagtail.accounts.tokens import activation_token, uid_for
 from vivadesk_wagtail.models import (
     CaughtSubmission,
-    ContactPage,
     CustomerProfile,
     OutboundEmail,
     Ticket,
@@ -22,48 +21,6 @@ from vivadesk_wagtail.models import (
 from vivadesk_wagtail.pages.forms import HONEYPOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    from django.core.cache import caches
-
-    caches["ratelimit"].clear()
-
-
-@pytest.fixture
-def site(settings):
-    settings.VIVADESK = {**settings.VIVADESK, "MIN_FILL_SECONDS": 0}
-    call_command("vivadesk_demo", stdout=open("/dev/null", "w"))
-    return ContactPage.objects.get(slug="kontakt")
-
-
-def form_data(client, url, **overrides):
-    page = client.get(url)
-    assert page.status_code == 200
-    html = page.content.decode()
-    shown = re.search(r'name="shown" value="([^"]+)"', html).group(1)
-    key = re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1)
-    data = {
-        "name": "Erika Mustermann",
-        "email": "erika@example.com",
-        "subject": "Drucker druckt nicht",
-        "message": "Seit gestern druckt der Drucker nicht mehr.",
-        "customer_number": "K-42",
-        HONEYPOT: "",
-        "shown": shown,
-        "idempotency_key": key,
-    }
-    data.update(overrides)
-    return data
-
-
-def post(client, url, **overrides):
-    return client.post(url, form_data(client, url, **overrides))
-
-
-def mails_to(address):
-    return [m for m in mail.outbox if m.to == [address]]
 
 
 def test_german_journey_from_form_to_logged_in_portal(site, client):
@@ -131,16 +88,6 @@ def test_english_page_works_in_english(site, client):
     assert "confirm" in confirmation.body
 
 
-def _normalised(response, address=""):
-    """The page without what differs by design: the reference, the typed
-    address (shown back to the visitor) and the CSRF token."""
-    html = response.content.decode()
-    html = re.sub(r"VIVA-\d+", "REF", html)
-    if address:
-        html = html.replace(address, "ADDRESS")
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
-
-
 def test_thank_you_page_is_the_same_for_new_unconfirmed_and_confirmed(site):
     factories.customer("known@example.com", confirmed=True)
     factories.customer("pending@example.com", confirmed=False)
@@ -148,7 +95,7 @@ def test_thank_you_page_is_the_same_for_new_unconfirmed_and_confirmed(site):
     for address in ("known@example.com", "pending@example.com", "new@example.com"):
         client = Client()
         response = post(client, "/de/kontakt/", email=address)
-        pages.append(_normalised(response, address))
+        pages.append(normalised(response, address))
     assert pages[0] == pages[1] == pages[2]
     known = get_user_model().objects.get(email="known@example.com")
     assert Ticket.objects.filter(customer=known).count() == 1

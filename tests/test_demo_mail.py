@@ -24,7 +24,6 @@ from django_mailbox.models import Mailbox
 
 from home.demo_mail import mail as demo_mail
 from tests import factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_site import urls as site_urls
 from vivadesk_wagtail.mail import polling
 from vivadesk_wagtail.models import InboundMail, MessageKind, OutboundEmail

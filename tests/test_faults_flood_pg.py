@@ -18,7 +18,6 @@ from django.db import close_old_connections, connections
 
 from tests import emails, factories
 from tests.conftest import require_postgresql
-from tests.emails import fresh_content_types  # noqa: F401
 from vivadesk_wagtail.mail.inbound import process, record
 from vivadesk_wagtail.models import InboundMail, InboundOutcome, OutboundEmail, Ticket
 

@@ -29,7 +29,6 @@ from django.utils import translation
 from psycopg import errors as pg
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from tests.timing import clock
 from vivadesk_wagtail import dberrors, inbound_tasks, statements
 from vivadesk_wagtail.mail import inbound

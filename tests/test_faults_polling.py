@@ -19,8 +19,6 @@ from django.utils import timezone
 from django_mailbox.models import Mailbox
 
 from tests import emails, factories
-from tests.dovecot import dovecot  # noqa: F401 - fixture
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_wagtail.mail import imap, inbound, polling
 from vivadesk_wagtail.models import InboundMail, MailboxPoll
 
@@ -102,7 +100,7 @@ def archive_box(server) -> Mailbox:
 
 
 @pytest.fixture(params=list(MODES))
-def mode(request, monkeypatch, dovecot):  # noqa: F811
+def mode(request, monkeypatch, dovecot):
     with session(dovecot) as client:
         _typ, data = client.capability()
     # Dovecot offers both, so "move" takes the MOVE path.
@@ -155,7 +153,7 @@ def dead_pid() -> int:
 
 
 def test_poll_killed_after_a_recorded_mail_archives_each_mail_once(
-    dovecot,  # noqa: F811
+    dovecot,
     monkeypatch,
     mode,
 ):
@@ -180,7 +178,7 @@ def test_poll_killed_after_a_recorded_mail_archives_each_mail_once(
 
 
 def test_mails_a_dead_poll_left_half_archived_are_archived_once(
-    dovecot,  # noqa: F811
+    dovecot,
     mode,
 ):
     """The states a poll killed between its IMAP commands leaves, set up
@@ -210,7 +208,7 @@ def test_mails_a_dead_poll_left_half_archived_are_archived_once(
 
 
 def test_without_archive_a_killed_poll_fetches_each_mail_once_more_at_most(
-    dovecot,  # noqa: F811
+    dovecot,
     monkeypatch,
 ):
     five_mails(dovecot)
@@ -237,7 +235,7 @@ def hold_lease(box: Mailbox, holder: str, until: timedelta) -> None:
 
 
 def test_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(
-    dovecot,  # noqa: F811
+    dovecot,
 ):
     five_mails(dovecot)
     box = Mailbox.objects.create(name="helpdesk", uri=dovecot.uri())
@@ -270,7 +268,7 @@ def _wait_for_zombie(pid: int) -> None:
     raise AssertionError(f"process {pid} did not die")
 
 
-def test_lease_of_another_host_waits_until_it_runs_out(dovecot):  # noqa: F811
+def test_lease_of_another_host_waits_until_it_runs_out(dovecot):
     append(dovecot, emails.build(sender="fremd@example.org"))
     box = Mailbox.objects.create(name="helpdesk", uri=dovecot.uri())
     before = timezone.now()
@@ -288,7 +286,7 @@ def test_lease_of_another_host_waits_until_it_runs_out(dovecot):  # noqa: F811
 
 
 def test_holder_fits_its_column_whatever_the_host_name(
-    dovecot,  # noqa: F811
+    dovecot,
     monkeypatch,
 ):
     box = Mailbox.objects.create(name="helpdesk", uri=dovecot.uri())
@@ -303,7 +301,7 @@ def test_holder_fits_its_column_whatever_the_host_name(
     assert polling.acquire(box)
 
 
-def test_a_long_poll_renews_its_lease(dovecot, monkeypatch, settings):  # noqa: F811
+def test_a_long_poll_renews_its_lease(dovecot, monkeypatch, settings):
     use_lease(settings, timedelta(seconds=1))
     five_mails(dovecot)
     box = archive_box(dovecot)
@@ -325,7 +323,7 @@ def test_a_long_poll_renews_its_lease(dovecot, monkeypatch, settings):  # noqa: 
 
 
 def test_a_poller_whose_lease_was_taken_over_stops(
-    dovecot,  # noqa: F811
+    dovecot,
     monkeypatch,
     settings,
 ):

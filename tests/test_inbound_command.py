@@ -11,10 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db,
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import pytest
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_wagtail.mail import content, parsing
 from vivadesk_wagtail.mail.inbound import ingest
 from vivadesk_wagtail.models import InboundMail, OutboundEmail, Ticket
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db,
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 
@@ -25,8 +24,10 @@ def fill(name: str, **values) -> bytes:
 
 
 @pytest.fixture
-def ticket():
-    return factories.ticket()
+def ticket(django_capture_on_commit_callbacks):
+    """A ticket with its notification sent (replies answer its Message-ID)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return factories.ticket()
 
 
 def reply(name: str, ticket) -> bytes:

@@ -9,7 +9,6 @@ from django.core import mail
 from django.urls import NoReverseMatch, reverse
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_wagtail.mail.inbound import ingest
 from vivadesk_wagtail.models import (
     CustomerProfile,

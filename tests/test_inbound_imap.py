@@ -12,8 +12,6 @@ from django.core import mail
 from django_mailbox.models import Mailbox
 
 from tests import emails, factories
-from tests.dovecot import dovecot  # noqa: F401 - fixture
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_wagtail import inbound_tasks
 from vivadesk_wagtail.mail import inbound, polling
 from vivadesk_wagtail.models import InboundMail, MailboxPoll, OutboundEmail, Ticket
@@ -42,7 +40,7 @@ def count_inbox(server) -> int:
     return int(data[0])
 
 
-def test_reply_via_imap_lands_on_ticket_with_attachment(dovecot):  # noqa: F811
+def test_reply_via_imap_lands_on_ticket_with_attachment(dovecot):
     ticket = factories.ticket()
     notification = OutboundEmail.objects.filter(ticket=ticket).latest("pk")
     raw = emails.build(
@@ -70,7 +68,7 @@ def test_reply_via_imap_lands_on_ticket_with_attachment(dovecot):  # noqa: F811
     assert ticket.messages.filter(channel="email").count() == 1
 
 
-def test_broken_mailbox_does_not_stop_the_others(dovecot):  # noqa: F811
+def test_broken_mailbox_does_not_stop_the_others(dovecot):
     append(dovecot, emails.build(sender="fremd@example.org"))
     Mailbox.objects.create(
         name="broken", uri=f"imap://nobody:wrong@127.0.0.1:{dovecot.port}"
@@ -83,7 +81,7 @@ def test_broken_mailbox_does_not_stop_the_others(dovecot):  # noqa: F811
     assert broken.failures == 1 and broken.locked_by == ""
 
 
-def test_leased_mailbox_is_not_polled_twice(dovecot):  # noqa: F811
+def test_leased_mailbox_is_not_polled_twice(dovecot):
     append(dovecot, emails.build(sender="fremd@example.org"))
     box = Mailbox.objects.create(name="helpdesk", uri=dovecot.uri())
     token = polling.acquire(box)
@@ -116,7 +114,7 @@ def _crash_on_third(monkeypatch):
 
 @pytest.mark.parametrize("protocol", ["imap", "pop3"])
 def test_crash_between_fetch_and_store_loses_and_doubles_nothing(
-    dovecot,  # noqa: F811
+    dovecot,
     monkeypatch,
     protocol,
 ):

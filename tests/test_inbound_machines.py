@@ -7,7 +7,6 @@ import pytest
 from django.core import mail
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_wagtail.mail.inbound import ingest
 from vivadesk_wagtail.models import (
     CustomerProfile,

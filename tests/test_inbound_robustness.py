@@ -12,7 +12,6 @@ from django.utils import timezone
 from django_mailbox.models import Mailbox
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_wagtail import inbound_tasks
 from vivadesk_wagtail.mail import inbound, polling
 from vivadesk_wagtail.models import InboundMail, InboundState, Ticket

@@ -7,7 +7,6 @@ tree, not reached by Tab) is asserted in ``tests/e2e/test_journey.py``.
 """
 
 # The contact-page fixture ``site`` is imported and used as an argument.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -21,7 +20,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.test_contact_form import form_data, post, site  # noqa: F401
+from tests.pages_support import post
 from vivadesk_wagtail.models import (
     CaughtSubmission,
     CustomerProfile,

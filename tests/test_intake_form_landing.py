@@ -7,7 +7,6 @@ The decisions come from ``intake.receive`` (an ``Outcome``), not from the
 view."""
 
 # The contact-page fixture ``site`` is imported and used as an argument.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ from django.core import mail
 from django.test import Client
 
 from tests import factories
-from tests.test_contact_form import _normalised, form_data, post, site  # noqa: F401
+from tests.pages_support import form_data, normalised, post
 from vivadesk_wagtail.models import OutboundEmail, Ticket
 from vivadesk_wagtail.pages import recent
 from vivadesk_wagtail.services import deliverability, intake
@@ -103,7 +102,7 @@ def test_an_undeliverable_address_looks_like_a_capped_one_to_a_stranger(site):
     text(post(Client(), URL, email="capped@example.com"))
     capped = post(Client(), URL, email="capped@example.com")
     assert "undelivered, so we have stopped" not in text(undeliverable)
-    assert _normalised(undeliverable, "bounce@example.com") == _normalised(
+    assert normalised(undeliverable, "bounce@example.com") == normalised(
         capped, "capped@example.com"
     )
     assert customer_mails("bounce@example.com") == []

@@ -5,7 +5,6 @@ with everything typed and when to send it again, in the page's language,
 with HTTP 429."""
 
 # The contact-page fixture ``site`` is imported and used as an argument.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ import pytest
 from django.test import Client, RequestFactory
 from django.utils import translation
 
-from tests.test_contact_form import form_data, post, site  # noqa: F401
+from tests.pages_support import form_data, post
 from vivadesk_wagtail import conf, ratelimits
 from vivadesk_wagtail.models import CaughtSubmission, Ticket
 from vivadesk_wagtail.pages.forms import HONEYPOT

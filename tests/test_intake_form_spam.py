@@ -5,7 +5,6 @@ older than ``SPAM_RETENTION`` are purged daily; accept and delete are in the
 audit log."""
 
 # The contact-page fixture ``site`` is imported and used as an argument.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -23,8 +22,8 @@ from wagtail.models import ModelLogEntry
 from wagtail.users.models import UserProfile
 
 from tests import factories
-from tests.test_contact_form import post, site  # noqa: F401
-from tests.test_staff_support import agents_group, assert_denied, editor  # noqa: F401
+from tests.pages_support import post
+from tests.staff_support import agents_group, assert_denied
 from tests.timing import clock
 from vivadesk_wagtail import schedules, tasks
 from vivadesk_wagtail.models import (
@@ -191,7 +190,7 @@ def test_the_same_form_accepted_after_it_got_through_is_one_ticket(site, agent):
     """The caught post keeps the form's idempotency key."""
     from django.test import Client
 
-    from tests.test_contact_form import form_data
+    from tests.pages_support import form_data
 
     client = Client()
     data = form_data(client, "/de/kontakt/")

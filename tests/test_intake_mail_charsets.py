@@ -13,13 +13,12 @@ from __future__ import annotations
 import pytest
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_wagtail.mail import charsets, parsing
 from vivadesk_wagtail.mail.inbound import ingest
 from vivadesk_wagtail.models import Ticket
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db,
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 

@@ -21,13 +21,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_wagtail.mail import parsing, rawmail
 from vivadesk_wagtail.mail.inbound import ingest
 from vivadesk_wagtail.models import InboundMail, OutboundEmail, Ticket, TicketMessage
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db,
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 
@@ -109,6 +108,7 @@ def test_the_key_reads_message_id_sender_date_subject_and_body_only():
     assert rawmail.dedupe_key(raw, "<other@scanner.example.com>") != key
 
 
+@pytest.mark.django_db(transaction=True)  # both tickets' notifications are sent
 def test_a_reused_id_on_a_reply_is_stored_and_threading_still_works():
     ticket = factories.ticket()
     ours = OutboundEmail.objects.filter(ticket=ticket).latest("pk").message_id

@@ -7,13 +7,12 @@ from __future__ import annotations
 import pytest
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_wagtail.mail import content
 from vivadesk_wagtail.mail.inbound import ingest
 from vivadesk_wagtail.models import OutboundEmail
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db,
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 
@@ -45,8 +44,11 @@ REPLIES = [
 
 
 @pytest.mark.parametrize(("name", "body"), REPLIES)
-def test_replies_keep_only_what_the_customer_wrote(name, body):
-    ticket = factories.ticket()
+def test_replies_keep_only_what_the_customer_wrote(
+    name, body, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = factories.ticket()
     notice = OutboundEmail.objects.filter(ticket=ticket).latest("pk").message_id
     raw = emails.load(name).replace(b"{{IN_REPLY_TO}}", notice.encode())
     result = ingest(raw)

@@ -17,7 +17,6 @@ import pytest
 from django.utils import translation
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_wagtail.mail import parsing, rawmail
 from vivadesk_wagtail.mail.inbound import ingest, process, record
 from vivadesk_wagtail.models import InboundMail, InboundState, Ticket
@@ -25,7 +24,7 @@ from vivadesk_wagtail.services import inbound as service
 from vivadesk_wagtail.staff import held_mail
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db,
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 
@@ -146,6 +145,7 @@ def test_outlook_msg_is_recognised_by_its_compound_file_signature():
     assert "Drucker druckt nicht".encode("utf-16-le") in raw
 
 
+@pytest.mark.django_db(transaction=True)  # reprocessing runs its task on commit
 def test_not_a_mail_is_held_on_the_sweep_path_and_on_reprocessing():
     agent = factories.StaffFactory(username="notamail")
     row, _created = record(emails.load("outlook-saved-message.msg"), queue=False)

@@ -16,7 +16,7 @@ from django.utils import translation
 from django_ratelimit import core as ratelimit_core
 
 from tests import factories
-from tests.test_portal_support import url
+from tests.portal_support import url
 
 PASSWORD = "kunden-pass-123"
 MESSAGE_EN = "Too many login attempts. Please wait a few minutes and try again."

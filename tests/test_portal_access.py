@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from tests import factories
-from tests.test_portal_support import PNG, alice, bob, staff_reply, upload, url
+from tests.portal_support import PNG, alice, bob, staff_reply, upload, url
 from vivadesk_wagtail.models import (
     OutboundEmail,
     TicketAttachment,
@@ -140,7 +140,7 @@ def test_agent_may_download_any_attachment(client, bobs_ticket):
 
 @pytest.mark.django_db
 def test_attachment_of_internal_note_is_not_served_to_customer(client):
-    from tests.test_portal_support import note
+    from tests.portal_support import note
 
     user = alice()
     ticket = factories.ticket(user)

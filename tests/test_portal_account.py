@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests import factories
-from tests.test_portal_support import alice, url
+from tests.portal_support import alice, url
 from vivadesk_wagtail.models import OutboundEmail
 from vivadesk_wagtail.portal import links
 

@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import pgettext
 
 from tests import factories
-from tests.test_portal_support import NOTE_TEXT, alice, bob, note, staff_reply, url
+from tests.portal_support import NOTE_TEXT, alice, bob, note, staff_reply, url
 from vivadesk_wagtail.models import TicketStatus
 from vivadesk_wagtail.services import tickets
 

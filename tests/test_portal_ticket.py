@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from tests import factories
-from tests.test_portal_support import (
+from tests.portal_support import (
     NOTE_TEXT,
     PDF,
     PNG,

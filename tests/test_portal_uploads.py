@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests import factories
-from tests.test_portal_support import PDF, PNG, alice, staff_reply, upload, url
+from tests.portal_support import PDF, PNG, alice, staff_reply, upload, url
 from vivadesk_wagtail.models import TicketAttachment, TicketMessage
 from vivadesk_wagtail.portal.downloads import content_disposition
 

@@ -6,7 +6,6 @@ Each test is named after its row of the test catalogue in the research note
 row to its tests, here and elsewhere in the suite."""
 
 # The contact-page fixture ``site`` is imported and used as an argument.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -26,19 +25,14 @@ from django.utils import timezone
 from django_mailbox.models import Mailbox
 
 from tests import emails, factories
-from tests.reliability_support import (  # noqa: F401 - marks and fixtures
-    fresh_content_types,
-    no_stale_content_types,
+from tests.portal_support import PNG, alice, upload, url
+from tests.reliability_support import (
     notification_id,
-    pytestmark,
     silent_server,
-    smtp_down,
     stored_files,
     vivadesk,
 )
-from tests.test_contact_form import post, site  # noqa: F401
-from tests.test_portal_support import PNG, alice, upload, url
-from tests.test_staff_support import agents_group, screen_url
+from tests.staff_support import agents_group, screen_url
 from tests.timing import clock
 from vivadesk_wagtail import inbound_tasks, tasks
 from vivadesk_wagtail.mail import inbound, polling
@@ -53,6 +47,14 @@ from vivadesk_wagtail.models import (
     TicketAttachment,
     TicketMessage,
 )
+
+# Every test runs in real transactions: the sweep's faults hit commits,
+# threads and servers that read the database through their own connections.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_content_types"),
+]
+
 
 # === Attachments ============================================================
 

@@ -6,7 +6,6 @@ Each test is named after its row of the test catalogue in the research note
 row to its tests, here and elsewhere in the suite."""
 
 # The contact-page fixture ``site`` is imported and used as an argument.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -25,20 +24,17 @@ from django.utils import timezone
 from django_mailbox.models import Mailbox
 
 from tests import emails, factories
+from tests.concurrency import run_together
 from tests.conftest import require_postgresql
-from tests.reliability_support import (  # noqa: F401 - marks and fixtures
+from tests.pages_support import mails_to, post
+from tests.portal_support import PNG
+from tests.reliability_support import (
     CUSTOMER,
-    fresh_content_types,
-    no_stale_content_types,
     nothing_stored,
     notification_id,
-    pytestmark,
     silent_server,
     vivadesk,
 )
-from tests.test_concurrency_pg import run_together
-from tests.test_contact_form import mails_to, post, site  # noqa: F401
-from tests.test_portal_support import PNG
 from tests.timing import clock
 from vivadesk_wagtail import inbound_tasks, tasks
 from vivadesk_wagtail.mail import inbound, polling
@@ -53,6 +49,14 @@ from vivadesk_wagtail.models import (
     TicketCounter,
 )
 from vivadesk_wagtail.services import intake, uploads
+
+# Every test runs in real transactions: the sweep's faults hit commits,
+# threads and servers that read the database through their own connections.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_content_types"),
+]
+
 
 # === Task queue =============================================================
 

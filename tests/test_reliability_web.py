@@ -6,7 +6,6 @@ Each test is named after its row of the test catalogue in the research note
 row to its tests, here and elsewhere in the suite."""
 
 # The contact-page fixture ``site`` is imported and used as an argument.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -24,20 +23,16 @@ from django.db import connection
 from django.test import Client
 
 from tests import factories
+from tests.concurrency import run_together
 from tests.conftest import require_postgresql
-from tests.reliability_support import (  # noqa: F401 - marks and fixtures
+from tests.pages_support import form_data, mails_to, post
+from tests.portal_support import alice, url
+from tests.reliability_support import (
     CUSTOMER,
-    fresh_content_types,
-    no_stale_content_types,
     nothing_stored,
-    pytestmark,
-    smtp_down,
     vivadesk,
 )
-from tests.test_concurrency_pg import run_together
-from tests.test_contact_form import form_data, mails_to, post, site  # noqa: F401
-from tests.test_portal_support import alice, url
-from tests.test_staff_support import agents_group, screen_url
+from tests.staff_support import agents_group, screen_url
 from tests.timing import clock
 from vivadesk_wagtail import tasks
 from vivadesk_wagtail.accounts.tokens import activation_token, uid_for
@@ -52,6 +47,14 @@ from vivadesk_wagtail.models import (
 )
 from vivadesk_wagtail.pages.forms import HONEYPOT
 from vivadesk_wagtail.services import intake, tickets
+
+# Every test runs in real transactions: the sweep's faults hit commits,
+# threads and servers that read the database through their own connections.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_content_types"),
+]
+
 
 # === Public form ============================================================
 

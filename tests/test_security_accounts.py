@@ -18,7 +18,6 @@ from django.test import Client
 from django.utils import timezone
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_wagtail.accounts import links
 from vivadesk_wagtail.accounts.tokens import activation_token, uid_for
 from vivadesk_wagtail.mail import account_notifications

@@ -446,7 +446,7 @@ def test_every_model_with_customer_data_is_walked():
 
 @pytest.mark.django_db
 def test_localize_snippet_api_answers_help_desk_models_to_agents_only(client):
-    from tests.test_staff_support import agents_group
+    from tests.staff_support import agents_group
 
     factories.ticket(subject=f"{MARKERS['subject']} Drucker")
     Category.objects.create(name="Allgemein")

@@ -11,9 +11,6 @@ Every signed address here is the one the outbox really sent with (the
 envelope sender the SMTP server saw); only the forgeries are made by hand.
 """
 
-# Fixtures are imported from test_staff_support and used as arguments.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,16 +24,7 @@ from wagtail.models import ModelLogEntry
 
 from tests import emails, factories
 from tests import smtp_server as smtp_fixtures
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
-from tests.test_staff_support import (  # noqa: F401
-    agent,
-    agent_client,
-    assert_denied,
-    editor,
-    group,
-    screen_url,
-    url,
-)
+from tests.staff_support import assert_denied, group, screen_url, url
 from tests.timing import clock
 from vivadesk_wagtail import tasks
 from vivadesk_wagtail.mail import verp

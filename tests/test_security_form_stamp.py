@@ -7,7 +7,6 @@ typed and a request to send it again, and sending it again at once works.
 """
 
 # The contact-page fixture ``site`` is imported and used as an argument.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ import pytest
 from django.core import mail, signing
 from django.test import Client
 
-from tests.test_contact_form import form_data, site  # noqa: F401
+from tests.pages_support import form_data
 from vivadesk_wagtail.models import OutboundEmail, Ticket
 from vivadesk_wagtail.pages.forms import SHOWN_SALT
 

@@ -8,7 +8,6 @@ event handler, so the policy needs no ``'unsafe-inline'``.
 """
 
 # The contact-page fixture ``site`` is imported and used as an argument.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -20,9 +19,8 @@ import pytest
 from django.test import Client
 
 from tests import factories
-from tests.test_contact_form import site  # noqa: F401
-from tests.test_portal_support import PDF, alice, staff_reply, url
-from tests.test_staff_support import agents_group
+from tests.portal_support import PDF, alice, staff_reply, url
+from tests.staff_support import agents_group
 from vivadesk_wagtail.models import TicketAttachment
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_wagtail.mail.inbound import ingest
 from vivadesk_wagtail.models import OutboundEmail, Ticket
 

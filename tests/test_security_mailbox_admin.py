@@ -23,7 +23,6 @@ from django.core.management import call_command
 from django_mailbox.models import Mailbox, Message, MessageAttachment
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
 from vivadesk_wagtail.mailbox_guard import check_django_mailbox
 from vivadesk_wagtail.models import InboundMail, Ticket, TicketAttachment
 

@@ -7,8 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
-from tests.test_contact_form import post
+from tests.pages_support import post
 from vivadesk_wagtail.mail.inbound import ingest
 from vivadesk_wagtail.models import (
     InboundMail,

@@ -8,10 +8,6 @@ the customer see that the message came through the contact form while not
 signed in. Signed-in posts are quoted as before.
 """
 
-# The contact-page fixtures are imported from test_contact_form and used as
-# arguments.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import re
@@ -21,9 +17,8 @@ from django.core import mail
 from django.test import Client
 
 from tests import factories
-from tests.test_contact_form import _fresh_rate_limits, site  # noqa: F401 - fixtures
-from tests.test_portal_support import form_key, url
-from tests.test_staff_support import agents_group, screen_url
+from tests.portal_support import form_key, url
+from tests.staff_support import agents_group, screen_url
 from vivadesk_wagtail.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,16 +7,12 @@ backslashes, NUL bytes, very long terms and emoji, and still finds what a
 plain term finds.
 """
 
-# Fixtures are imported from test_staff_support and used as arguments.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
 from tests import emails, factories
-from tests.test_staff_support import agent, agent_client  # noqa: F401
 from vivadesk_wagtail.mail.inbound import ingest
 from vivadesk_wagtail.models import Category, OutboundEmail
 from vivadesk_wagtail.search_terms import clean_terms

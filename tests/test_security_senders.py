@@ -17,8 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests import emails, factories
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
-from tests.test_staff_support import agents_group, screen_url, url
+from tests.staff_support import agents_group, screen_url, url
 from vivadesk_wagtail.mail import parsing
 from vivadesk_wagtail.mail.inbound import ingest
 from vivadesk_wagtail.models import (

@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from tests import factories
-from tests.test_portal_support import alice, bob, staff_reply, upload, url
+from tests.portal_support import alice, bob, staff_reply, upload, url
 from vivadesk_wagtail import checks
 from vivadesk_wagtail.models import (
     OutboundEmail,

@@ -9,7 +9,6 @@ staff reply, inbound mail) goes through ``services/uploads.py``.
 """
 
 # The contact-page fixture ``site`` is imported and used as an argument.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -27,9 +26,9 @@ from django.utils import translation
 from PIL import Image, PngImagePlugin
 
 from tests import emails, factories
-from tests.test_contact_form import post, site  # noqa: F401
-from tests.test_portal_support import alice, url
-from tests.test_staff_support import agents_group, screen_url
+from tests.pages_support import post
+from tests.portal_support import alice, url
+from tests.staff_support import agents_group, screen_url
 from vivadesk_wagtail.mail import inbound
 from vivadesk_wagtail.models import (
     InboundMail,

@@ -1,9 +1,6 @@
 """The ticket listing, its filters, search, sorting, bulk actions; the
 dashboard panel and the History view."""
 
-# Fixtures are imported from test_staff_support and used as arguments.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import re
@@ -14,14 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from tests.test_staff_support import (  # noqa: F401
-    agent,
-    agent_client,
-    other_agent,
-    screen_url,
-    ticket,
-    url,
-)
+from tests.staff_support import screen_url, url
 from vivadesk_wagtail.models import Category, Ticket, TicketStatus
 from vivadesk_wagtail.services import search_index, tickets
 

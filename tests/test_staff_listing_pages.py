@@ -1,9 +1,6 @@
 """The fast paths of the staff listing and the portal thread print what the
 generic ones did: page slicing, one agents query, date-time text."""
 
-# Fixtures are imported from test_staff_support and used as arguments.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import random
@@ -16,12 +13,7 @@ from django.template import Context, Template
 from django.utils import timezone, translation
 
 from tests import factories
-from tests.test_staff_support import (  # noqa: F401
-    agent,
-    agent_client,
-    other_agent,
-    url,
-)
+from tests.staff_support import url
 from vivadesk_wagtail import dates
 from vivadesk_wagtail.models import Ticket
 from vivadesk_wagtail.services import tickets

@@ -1,8 +1,5 @@
 """The ticket screen: header, thread, actions through services."""
 
-# Fixtures are imported from test_staff_support and used as arguments.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import uuid
@@ -11,17 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests import factories
-from tests.test_staff_support import (  # noqa: F401
-    agent,
-    agent_client,
-    assert_denied,
-    editor,
-    other_agent,
-    post_action,
-    screen_url,
-    ticket,
-    url,
-)
+from tests.staff_support import assert_denied, post_action, screen_url, url
 from vivadesk_wagtail.models import (
     Category,
     MessageKind,

@@ -1,8 +1,5 @@
 """Who reaches the help-desk admin, and what the admin never executes."""
 
-# Fixtures are imported from test_staff_support and used as arguments.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import uuid
@@ -12,16 +9,7 @@ import pytest
 from django.urls import reverse
 
 from tests import factories
-from tests.test_staff_support import (  # noqa: F401
-    agent,
-    agent_client,
-    assert_denied,
-    editor,
-    post_action,
-    screen_url,
-    ticket,
-    url,
-)
+from tests.staff_support import assert_denied, post_action, screen_url, url
 from vivadesk_wagtail.models import MessageKind, TicketMessage
 from vivadesk_wagtail.services import tickets
 

@@ -9,7 +9,18 @@ class VivadeskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401
-        from .services import search_index  # noqa: F401 - its receiver
+        from . import checks
+        from .signal_handlers import register_signal_handlers
 
         checks.register_checks()
+        register_signal_handlers()
+        self.serve_contact_pages()
+
+    def serve_contact_pages(self) -> None:
+        """The contact page's form and seams (``models.pages``) are the
+        contact form's code in ``pages``, which sits above the services."""
+        from .models import ContactPage
+        from .pages import forms, views
+
+        ContactPage.form_builder = forms.ContactFormBuilder
+        ContactPage.views = views

@@ -1,15 +1,32 @@
-"""Signals the help desk sends; receivers elsewhere react to ticket changes.
+"""Signals the help desk sends; receivers elsewhere react to changes.
 
-``services.tickets`` sends them after the change has been written, inside the
-same transaction; receivers that do outside work must defer it with
-``transaction.on_commit``.
+The services send them after the change has been written, inside the same
+transaction; receivers run synchronously, so what they write (the
+notifications' outbox rows) commits or rolls back with the change. Receivers
+that do outside work must defer it with ``transaction.on_commit``. The
+project's own receivers are connected in
+:func:`vivadesk_wagtail.signal_handlers.register_signal_handlers`.
 """
 
 from django.dispatch import Signal
 
-#: A ticket was opened. Arguments: ``ticket``, ``message``.
+#: A ticket was opened (``services.tickets``). Arguments: ``ticket``,
+#: ``message`` (its first message), ``acknowledge`` (False: the customer gets
+#: no acknowledgement, e.g. a rate-limited unconfirmed address).
 ticket_opened = Signal()
-#: A message was added to a ticket. Arguments: ``ticket``, ``message``.
+#: A message was added to a ticket (``services.tickets``). Arguments:
+#: ``ticket``, ``message``.
 message_added = Signal()
-#: A ticket's status changed. Arguments: ``ticket``, ``old``, ``new``, ``by``.
+#: A ticket's status changed (``services.tickets``). Arguments: ``ticket``,
+#: ``old``, ``new``, ``by`` (the user, or None), ``quiet`` (True: the
+#: customer caused the change themselves and is not mailed about it).
 status_changed = Signal()
+#: Staff sent a held mail back to the inbound pipeline
+#: (``services.inbound.reprocess``), after the row is ``pending`` again and
+#: committed. Arguments: ``pk`` (the ``InboundMail`` row's id).
+inbound_released = Signal()
+#: A known customer whose account still awaits its confirmation wrote in
+#: (``services.inbound``): their mail is held, and they are due a fresh
+#: activation link (at most one a day, counted by the sender). Arguments:
+#: ``user``.
+activation_reminder_due = Signal()

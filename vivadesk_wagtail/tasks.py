@@ -1,15 +1,14 @@
-"""Background tasks (django-q2) and the one seam that queues them.
+"""Background tasks (django-q2).
 
 django-q2 delivers at least once: every task takes ids, re-reads the state and
 does nothing when its work is already done. Tasks are queued with
-``transaction.on_commit`` through :func:`enqueue`, so a rolled-back change
-queues nothing, whichever broker is configured.
+``transaction.on_commit`` through :func:`vivadesk_wagtail.queueing.enqueue`,
+so a rolled-back change queues nothing, whichever broker is configured.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from datetime import timedelta
 
@@ -18,39 +17,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from . import conf, dberrors
+from .queueing import broker
 
 logger = logging.getLogger(__name__)
-
-
-def enqueue(func: str, *args) -> None:
-    """Queue ``func(*args)`` once the current transaction commits.
-
-    A broker that is down must not fail the request whose change already
-    committed (``robust``): the outbox sweeper queues the row again later.
-    """
-    from django_q import tasks
-
-    transaction.on_commit(
-        lambda: tasks.async_task(func, *args, broker=broker()), robust=True
-    )
-
-
-#: The broker of this process (see :func:`broker`); a forked child starts
-#: without one.
-_brokers: list = []
-os.register_at_fork(after_in_child=_brokers.clear)
-
-
-def broker():
-    """This process's django-q2 broker, made once: ``async_task`` would make
-    a new one for every task (for the ORM broker with a check of stale
-    connections, which its ``enqueue`` makes again anyway). A forked worker
-    makes its own rather than share its parent's connection."""
-    from django_q.brokers import get_broker
-
-    if not _brokers:
-        _brokers.append(get_broker())
-    return _brokers[0]
 
 
 def _claim(pk: int) -> bool:

@@ -25,9 +25,6 @@ from django_mailbox.models import Mailbox
 from playwright.sync_api import expect
 
 from tests import emails
-from tests.dovecot import dovecot  # noqa: F401 - fixture
-from tests.emails import fresh_content_types  # noqa: F401 - fixture
-from tests.smtp_server import smtp_server  # noqa: F401 - fixture
 from vivadesk_wagtail import inbound_tasks, tasks
 from vivadesk_wagtail.models import CaughtSubmission, Ticket
 from vivadesk_wagtail.pages.forms import HONEYPOT
@@ -49,7 +46,7 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
-def site(settings, live_server, smtp_server):  # noqa: F811
+def site(settings, live_server, smtp_server):
     settings.VIVADESK = {
         **settings.VIVADESK,
         "MIN_FILL_SECONDS": 0,
@@ -146,8 +143,8 @@ def append(server, raw: bytes) -> None:
 
 def test_german_journey(
     site,
-    smtp_server,  # noqa: F811
-    dovecot,  # noqa: F811
+    smtp_server,
+    dovecot,
     new_page,
     shot,
     check_a11y,
@@ -312,7 +309,7 @@ def test_german_journey(
     expect(page.locator("main")).not_to_contain_text(ticket.reference)
 
 
-def test_english_journey(site, smtp_server, new_page, shot, check_a11y):  # noqa: F811
+def test_english_journey(site, smtp_server, new_page, shot, check_a11y):
     customer = "john@example.com"
     page = new_page("en-GB")
 
@@ -359,7 +356,7 @@ def test_english_journey(site, smtp_server, new_page, shot, check_a11y):  # noqa
 
 def test_a_caught_post_waits_in_the_spam_list_until_an_agent_accepts_it(
     site,
-    smtp_server,  # noqa: F811
+    smtp_server,
     new_page,
     shot,
     check_a11y,

@@ -10,8 +10,8 @@ from django.utils import translation
 
 from ..languages import first_offered
 from ..models import OutboundEmail
+from ..queueing import enqueue
 from ..services import customers
-from ..tasks import enqueue
 from .notifications import new_message_id
 
 ACCOUNT_EVENTS = ("activation", "password_reset")

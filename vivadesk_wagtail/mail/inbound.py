@@ -31,8 +31,9 @@ from django.utils import timezone
 from .. import conf, dberrors, statements
 from ..models import InboundMail, InboundOutcome, InboundState
 from ..models.inbound import raw_mail_upload_to
+from ..queueing import enqueue
+from ..services import inbound as service
 from ..storage import private_storage
-from ..tasks import enqueue
 from . import parsing, rawmail
 
 logger = logging.getLogger(__name__)
@@ -185,38 +186,12 @@ class _AlreadyProcessed(Exception):
     """Another worker processed the row first; this attempt is rolled back."""
 
 
-def _decision_fields(row: InboundMail, decision, parsed=None) -> dict:
-    """The row's columns as ``decision`` leaves them."""
-    fields = {
-        "state": decision.state,
-        "outcome": decision.outcome,
-        "reason": decision.reason[:64],
-        "ticket": decision.ticket,
-        "ticket_message": decision.message,
-        "outbound": decision.outbound,
-        "processed_at": timezone.now(),
-        "next_attempt_at": None,
-    }
-    if parsed is not None:
-        fields["sender"] = parsed.sender[:254]
-        fields["text"] = parsed.visible_text
-    fields["detail"] = "\n".join(filter(None, [row.detail, *decision.notes]))
-    return fields
-
-
-def save_decision(row: InboundMail, decision, parsed=None) -> None:
-    """Write ``decision`` to a row the caller holds under its lock."""
-    for name, value in _decision_fields(row, decision, parsed).items():
-        setattr(row, name, value)
-    row.save()
-
-
 def _claim_with(row: InboundMail, decision, parsed=None) -> None:
     """Move a ``pending`` row to its decision in one conditional UPDATE: the
     claim and the result are one statement, and of two workers racing for
     the same mail only one finds it still pending (the other's transaction
     is rolled back by :class:`_AlreadyProcessed`)."""
-    fields = _decision_fields(row, decision, parsed)
+    fields = service.decision_fields(row, decision, parsed)
     for name, value in fields.items():
         setattr(row, name, value)
     updated = statements.update(
@@ -245,8 +220,6 @@ def process(
     database error leaves the row ``pending`` for a later attempt
     (:func:`_retry_later`).
     """
-    from ..services import inbound as service
-
     if row is None:
         row = InboundMail.objects.get(pk=pk)
     if row.state != InboundState.PENDING:
@@ -337,8 +310,6 @@ def _retry_later(row: InboundMail, exc: BaseException, parsed) -> Result:
     stays ``pending`` until its retry time, or hold it once it has failed
     ``INBOUND_TRANSIENT_ATTEMPTS`` times. If even that cannot be written the
     row is left as it was; the sweeper takes it after ``INBOUND_STUCK_AFTER``."""
-    from ..services import inbound as service
-
     error = dberrors.describe(exc)
     logger.warning("Processing inbound mail %s failed, retrying: %s", row.pk, error)
     dberrors.recover(statements.connection_for(InboundMail))

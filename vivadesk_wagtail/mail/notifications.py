@@ -28,7 +28,7 @@ from ..models import (
     TicketMessage,
     TicketStatus,
 )
-from ..tasks import enqueue
+from ..queueing import enqueue
 
 User = get_user_model()
 

@@ -23,6 +23,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 from .. import conf
+from ..accounts import links as account_links
 from ..languages import first_offered
 from ..models import CustomerProfile, OutboundEmail, TicketMessage, TicketStatus
 from ..portal import links
@@ -101,8 +102,6 @@ def context_for(row: OutboundEmail) -> dict:
 
 
 def _links(row: OutboundEmail) -> dict:
-    from ..accounts import links as account_links
-
     return {**links.for_mail(row), **account_links.for_mail(row)}
 
 

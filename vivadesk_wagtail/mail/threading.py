@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 
 from .. import conf, statements
 from ..models import CustomerProfile, OutboundEmail, Ticket, TicketMessage
-from ..services import customers
+from ..models.customers import profile_width, user_with_profile, with_profile_columns
 from .parsing import ParsedMail
 
 #: :attr:`Match.by`: a Message-ID of a mail we sent, one we received on
@@ -79,7 +79,7 @@ def _tickets(
     user = get_user_model()
     col = statements.column
     names = list(annotations)
-    select = [statements.columns(Ticket), customers.with_profile_columns()]
+    select = [statements.columns(Ticket), with_profile_columns()]
     select += [f"({annotations[name].sql})" for name in names]
     joins = ""
     if join_outbound:
@@ -112,9 +112,9 @@ def _ticket_of(row, names: list[str]) -> Ticket:
     after them set as ``names``."""
     cut = statements.width(Ticket)
     ticket = statements.load(Ticket, row[:cut])
-    customer, _profile = customers.user_with_profile(row[cut:])
+    customer, _profile = user_with_profile(row[cut:])
     Ticket.customer.field.set_cached_value(ticket, customer)
-    extra = row[cut + customers.profile_width() :]
+    extra = row[cut + profile_width() :]
     for name, value in zip(names, extra, strict=True):
         setattr(ticket, name, value)
     return ticket

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+
+from .. import statements
 
 
 class CustomerProfileQuerySet(models.QuerySet):
@@ -68,3 +71,34 @@ class CustomerProfile(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+# The SELECT list of a user with their profile, for the statements of
+# ``services.customers`` and ``mail.threading`` that read both in one row.
+
+
+def with_profile_columns() -> str:
+    """The SELECT list of a user and their profile (outer-joined as the
+    profile's table), read back by :func:`user_with_profile`."""
+    return (
+        f"{statements.columns(get_user_model())}, {statements.columns(CustomerProfile)}"
+    )
+
+
+def profile_width() -> int:
+    """How many values :func:`with_profile_columns` selects."""
+    return statements.width(get_user_model()) + statements.width(CustomerProfile)
+
+
+def user_with_profile(values):
+    """``(user, profile)`` from the start of a row that begins with
+    :func:`with_profile_columns`; each cached on the other, as
+    ``select_related`` leaves them (profile ``None`` if there is none)."""
+    cut = statements.width(get_user_model())
+    user = statements.load(get_user_model(), values[:cut])
+    profile = statements.load(CustomerProfile, values[cut : profile_width()])
+    link = CustomerProfile._meta.get_field("user")
+    link.remote_field.set_cached_value(user, profile)
+    if profile is not None:
+        link.set_cached_value(profile, user)
+    return user, profile

@@ -12,9 +12,7 @@ Processing then moves the row out of ``pending`` exactly once.
 from __future__ import annotations
 
 from django.db import models
-from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
-from django_mailbox.signals import message_received
 
 from ..storage import private_storage
 from .messages import TicketMessage
@@ -182,12 +180,3 @@ class MailboxPoll(models.Model):
 
     def __str__(self) -> str:
         return f"poll of mailbox {self.mailbox_id}"
-
-
-@receiver(message_received, dispatch_uid="vivadesk_record_mailbox_message")
-def _record_mailbox_message(sender, message, **kwargs) -> None:
-    """Mail that reached django-mailbox by its own paths (``getmail``, the
-    ``processincomingmessage`` pipe, the admin action) is recorded too."""
-    from ..mail.inbound import record_mailbox_message
-
-    record_mailbox_message(message)

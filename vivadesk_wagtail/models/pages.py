@@ -11,7 +11,6 @@ from wagtail.fields import RichTextField
 from wagtail.models import TranslatableMixin
 from wagtail_localize.fields import SynchronizedField, TranslatableField
 
-from ..pages.forms import ContactFormBuilder
 from .tickets import Category
 
 
@@ -54,7 +53,6 @@ class ContactPage(AbstractForm):
         related_name="+",
     )
 
-    form_builder = ContactFormBuilder
     template = "vivadesk_wagtail/pages/contact_page.html"
     landing_page_template = "vivadesk_wagtail/pages/contact_page_landing.html"
 
@@ -71,17 +69,24 @@ class ContactPage(AbstractForm):
         verbose_name_plural = _("contact pages")
 
     # Wagtail's ``AbstractForm.serve`` runs the post; these are the seams it
-    # offers (``wagtail/contrib/forms/models.py``), see ``pages.views``.
+    # offers (``wagtail/contrib/forms/models.py``). What they do is the
+    # contact form's view code, which goes through the services above this
+    # layer: ``VivadeskConfig.ready()`` plugs it in, with the form builder.
+
+    #: The module serving the seams: ``rate_limited``, ``submit``, ``landing``
+    #: (``pages.views``, set from ``ready()``).
+    views = None
+    #: Wagtail's form builder, ``pages.forms.ContactFormBuilder`` from
+    #: ``ready()`` on.
+    form_builder = None
 
     def serve(self, request, *args, **kwargs):
         """Wagtail's ``serve``, once the client IP is within its limit."""
-        from ..pages import views
-
         # Wagtail builds the form without the request; the form's time stamp
         # is bound to this visitor (``pages.forms``), so it is kept here for
         # :meth:`get_form` while this request is served.
         self.serving_request = request
-        return views.rate_limited(self, request) or super().serve(
+        return self.views.rate_limited(self, request) or super().serve(
             request, *args, **kwargs
         )
 
@@ -92,12 +97,8 @@ class ContactPage(AbstractForm):
     def process_form_submission(self, form):
         """A ticket through ``services.intake`` (or a post caught as spam),
         instead of Wagtail's ``FormSubmission`` row."""
-        from ..pages import views
-
-        return views.submit(self, self.serving_request, form)
+        return self.views.submit(self, self.serving_request, form)
 
     def render_landing_page(self, request, form_submission=None, *args, **kwargs):
         """The thank-you page with the ticket id and what became of its mail."""
-        from ..pages import views
-
-        return views.landing(self, request, form_submission)
+        return self.views.landing(self, request, form_submission)

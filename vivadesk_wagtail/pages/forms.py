@@ -29,6 +29,7 @@ from wagtail.contrib.forms.forms import BaseForm, FormBuilder
 
 from .. import conf
 from ..fields import AttachmentsField
+from ..services import customers
 
 CORE_FIELDS = ("name", "email", "subject", "message", "attachments")
 #: The honeypot's name: nothing autofill looks for (not "website", "url",
@@ -142,8 +143,6 @@ class ContactCoreForm(BaseForm):
     def clean_email(self):
         """Django's validator lets ``mıke@…`` through (``re.IGNORECASE`` folds
         ``ı`` onto ``I``); the help desk takes ASCII local parts only."""
-        from ..services import customers  # models import this module
-
         try:
             return customers.normalize_email(self.cleaned_data["email"])
         except customers.InvalidAddressError as exc:

@@ -16,7 +16,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .. import statements
+from ..mail.parsing import ascii_domain
 from ..models import CustomerProfile
+from ..models.customers import profile_width, user_with_profile, with_profile_columns
 
 
 class InvalidAddressError(ValueError):
@@ -34,8 +36,6 @@ def normalize_email(address: str) -> str:
     hyphen or zero-width character) or one with a label mixing scripts
     (``mail.parsing.ascii_domain``, the rule the inbound sender obeys too).
     """
-    from ..mail.parsing import ascii_domain  # services sit above mail
-
     address = (address or "").strip()
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain or not local.isascii():
@@ -87,33 +87,6 @@ def find_profile(
     for name, value in zip(names, row[profile_width() :], strict=True):
         setattr(profile, name, value)
     return profile
-
-
-def with_profile_columns() -> str:
-    """The SELECT list of a user and their profile (outer-joined as the
-    profile's table), read back by :func:`user_with_profile`."""
-    return (
-        f"{statements.columns(get_user_model())}, {statements.columns(CustomerProfile)}"
-    )
-
-
-def profile_width() -> int:
-    """How many values :func:`with_profile_columns` selects."""
-    return statements.width(get_user_model()) + statements.width(CustomerProfile)
-
-
-def user_with_profile(values):
-    """``(user, profile)`` from the start of a row that begins with
-    :func:`with_profile_columns`; each cached on the other, as
-    ``select_related`` leaves them (profile ``None`` if there is none)."""
-    cut = statements.width(get_user_model())
-    user = statements.load(get_user_model(), values[:cut])
-    profile = statements.load(CustomerProfile, values[cut : profile_width()])
-    link = CustomerProfile._meta.get_field("user")
-    link.remote_field.set_cached_value(user, profile)
-    if profile is not None:
-        link.set_cached_value(profile, user)
-    return user, profile
 
 
 def is_address_of(profile: CustomerProfile | None, address: str) -> bool:

@@ -3,7 +3,11 @@
 ``mail.inbound.process`` calls :func:`handle` inside one transaction per mail;
 staff call :func:`accept_as_reply`, :func:`accept_as_new_ticket`,
 :func:`discard` and :func:`reprocess` from the held-mail screen. Every ticket
-change goes through :mod:`services.tickets`; this module only decides.
+change goes through :mod:`services.tickets`; this module only decides, and
+writes the decision on the mail's row (:func:`save_decision`). It sits below
+the pipeline: a mail sent back to it, and an activation link due to an
+unconfirmed sender, go out as signals (``signals.inbound_released``,
+``signals.activation_reminder_due``).
 
 Trust rules (DESIGN.md, decision 1): the strict ``From`` address must be the
 ticket's customer; the ticket is found by our Message-IDs, else by the
@@ -32,8 +36,8 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from .. import conf
-from ..mail import account_notifications, authentication, content, threading
+from .. import conf, signals
+from ..mail import authentication, content, parsing, rawmail, threading
 from ..mail import classify as classifier
 from ..mail.parsing import ParsedMail
 from ..models import (
@@ -395,7 +399,7 @@ def _remind_unconfirmed(profile) -> None:
         event="activation", recipient__iexact=profile.email, created_at__gte=since
     )
     if not recent.exists():
-        account_notifications.queue("activation", profile.user)
+        signals.activation_reminder_due.send(InboundMail, user=profile.user)
 
 
 def open_from_mail(
@@ -495,8 +499,6 @@ def _lock_held(pk: int) -> InboundMail | None:
 
 
 def _parsed(row: InboundMail) -> ParsedMail:
-    from ..mail import parsing, rawmail
-
     raw = row.read_raw()
     if not rawmail.looks_like_mail(raw):
         raise HeldMailError(gettext("This file is not a mail and cannot be accepted."))
@@ -506,9 +508,33 @@ def _parsed(row: InboundMail) -> ParsedMail:
         raise HeldMailError(gettext("This mail cannot be read: %s") % exc) from exc
 
 
-def _finish(row: InboundMail, decision: Decision, by) -> InboundMail:
-    from ..mail.inbound import save_decision
+def decision_fields(row: InboundMail, decision, parsed=None) -> dict:
+    """The row's columns as ``decision`` leaves them."""
+    fields = {
+        "state": decision.state,
+        "outcome": decision.outcome,
+        "reason": decision.reason[:64],
+        "ticket": decision.ticket,
+        "ticket_message": decision.message,
+        "outbound": decision.outbound,
+        "processed_at": timezone.now(),
+        "next_attempt_at": None,
+    }
+    if parsed is not None:
+        fields["sender"] = parsed.sender[:254]
+        fields["text"] = parsed.visible_text
+    fields["detail"] = "\n".join(filter(None, [row.detail, *decision.notes]))
+    return fields
 
+
+def save_decision(row: InboundMail, decision, parsed=None) -> None:
+    """Write ``decision`` to a row the caller holds under its lock."""
+    for name, value in decision_fields(row, decision, parsed).items():
+        setattr(row, name, value)
+    row.save()
+
+
+def _finish(row: InboundMail, decision: Decision, by) -> InboundMail:
     save_decision(row, decision)
     logger.info("Held mail %s: %s by %s", row.pk, decision.outcome, by)
     return row
@@ -574,8 +600,6 @@ def discard(pk: int, *, by) -> InboundMail:
 def reprocess(pk: int, *, by) -> InboundMail:
     """Run a held mail through the pipeline again (after a fix, or once the
     sender confirmed their account), with a fresh count of attempts."""
-    from ..mail.inbound import process
-
     with transaction.atomic():
         updated = InboundMail.objects.filter(pk=pk, state=InboundState.HELD).update(
             state=InboundState.PENDING,
@@ -585,5 +609,6 @@ def reprocess(pk: int, *, by) -> InboundMail:
         )
     if updated:
         logger.info("Held mail %s queued again by %s", pk, by)
-        process(pk)
+        # Its receiver runs the pipeline (``mail.inbound.process``) now.
+        signals.inbound_released.send(InboundMail, pk=pk)
     return InboundMail.objects.get(pk=pk)

@@ -19,8 +19,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
 from django.utils import timezone
 from wagtail.search import index
 from wagtail.search.backends import get_search_backends
@@ -61,6 +59,6 @@ def index_tickets(pks) -> None:
         backend.add_bulk(Ticket, tickets)
 
 
-@receiver(post_delete, sender=Ticket, dispatch_uid="vivadesk_unindex_ticket")
-def _unindex_deleted_ticket(sender, instance, **kwargs) -> None:
+def unindex_deleted_ticket(sender, instance, **kwargs) -> None:
+    """Receiver of ``post_delete`` for tickets (``signal_handlers``)."""
     index.remove_object(instance)

@@ -3,10 +3,11 @@
 Views, the mail pipeline, tasks and the admin call these functions; none of
 them writes ticket fields directly. Every change here runs in one transaction
 under a row lock on the ticket, adds a system event to the thread where the
-customer should see it, sends the matching signal and queues the
-notifications (outbox rows in the same transaction). Staff actions (replies,
-notes, status, assignment, category) also write a Wagtail audit-log entry,
-the ticket's History; what customers write is in the thread itself.
+customer should see it and sends the matching signal (``signals``), whose
+receivers write the notifications' outbox rows in the same transaction
+(``signal_handlers``). Staff actions (replies, notes, status, assignment,
+category) also write a Wagtail audit-log entry, the ticket's History; what
+customers write is in the thread itself.
 
 The write path is kept to a few statements, because every contact-form POST
 and every inbound mail takes it: the message and the status event it causes
@@ -198,12 +199,6 @@ def _event(ticket: Ticket, by, code: str, **data) -> TicketMessage:
     )
 
 
-def _notify(event: str, ticket: Ticket, **kwargs) -> None:
-    from ..mail import notifications
-
-    notifications.queue(event, ticket, **kwargs)
-
-
 @transaction.atomic(savepoint=False)
 def open_ticket(
     *,
@@ -251,8 +246,9 @@ def open_ticket(
     statements.insert([ticket])
     message = _write_message(ticket, first)
     ticket.first_message = message
-    signals.ticket_opened.send(Ticket, ticket=ticket, message=message)
-    _notify("ticket_created", ticket, message=message, acknowledge=acknowledge)
+    signals.ticket_opened.send(
+        Ticket, ticket=ticket, message=message, acknowledge=acknowledge
+    )
     return ticket
 
 
@@ -340,7 +336,6 @@ def _add_message(
     signals.message_added.send(Ticket, ticket=ticket, message=message)
     if target != old:
         _record_status(ticket, old, target, by=new.author, quiet=True)
-    _notify("message_added", ticket, message=message)
     return message
 
 
@@ -367,13 +362,13 @@ def _apply_status(ticket: Ticket, new: str) -> list[str]:
 
 
 def _record_status(ticket: Ticket, old: str, new: str, *, by, quiet: bool) -> None:
-    """The history entry, the signal and (unless ``quiet``: the customer
-    caused the change themselves) the customer mail. The caller wrote the
-    event into the thread."""
+    """The history entry and the signal (whose receiver mails the customer
+    unless ``quiet``: the customer caused the change themselves). The caller
+    wrote the event into the thread."""
     log(ticket, "vivadesk.status", user=by, data={"old": old, "new": new})
-    signals.status_changed.send(Ticket, ticket=ticket, old=old, new=new, by=by)
-    if not quiet:
-        _notify("status_changed", ticket, old=old, new=new)
+    signals.status_changed.send(
+        Ticket, ticket=ticket, old=old, new=new, by=by, quiet=quiet
+    )
 
 
 def _set_status(ticket: Ticket, new: str, *, by, quiet: bool = False) -> None:

@@ -1,13 +1,13 @@
-"""Fixtures and helpers shared by the ``test_staff_*`` modules (no tests)."""
+"""Helpers shared by the staff-screen tests: admin URLs, groups, actions.
+
+The staff users themselves (``agent``, ``other_agent``, ``editor``,
+``agent_client``) and a ``ticket`` are fixtures in ``tests/conftest.py``."""
 
 from __future__ import annotations
 
-import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
-from wagtail.users.models import UserProfile
 
-from tests import factories
 from vivadesk_wagtail.permissions import AGENTS_GROUP
 
 NS = "wagtailsnippets_vivadesk_wagtail_ticket"
@@ -41,46 +41,6 @@ def agents_group() -> Group:
         "vivadesk_wagtail.view_outboundemail",
         "vivadesk_wagtail.view_category",
     )
-
-
-@pytest.fixture
-def agent(db):
-    """An agent whose admin speaks English (the site default is German)."""
-    user = factories.StaffFactory(
-        username="agent", first_name="Anna", last_name="Agent"
-    )
-    user.groups.add(agents_group())
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = "en"
-    profile.save()
-    return user
-
-
-@pytest.fixture
-def other_agent(db):
-    user = factories.StaffFactory(username="bert", first_name="Bert", last_name="B")
-    user.groups.add(agents_group())
-    return user
-
-
-@pytest.fixture
-def editor(db):
-    """Admin access (Wagtail's "Editors" group) but not a help-desk agent."""
-    user = factories.StaffFactory(username="editor")
-    user.groups.add(group("Editors", "wagtailadmin.access_admin"))
-    return user
-
-
-@pytest.fixture
-def agent_client(client, agent):
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
-def ticket(db, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        return factories.ticket()
 
 
 def post_action(client, ticket, action: str, **data):

@@ -1,4 +1,4 @@
-"""Helpers shared by the portal tests (no tests of its own)."""
+"""Helpers shared by the portal tests: sample files, customers, messages."""
 
 from __future__ import annotations
 

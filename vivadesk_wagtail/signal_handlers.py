@@ -1,0 +1,67 @@
+"""The help desk's receivers, connected once from ``VivadeskConfig.ready()``.
+
+As in Wagtail (``wagtail/signal_handlers.py``), receivers are wired here and
+nowhere else, so the modules that send a signal never import the ones that
+react to it: ``services`` send, ``mail`` reacts. Receivers run synchronously
+in the sender's transaction, so the notifications' outbox rows commit or roll
+back with the change that caused them.
+"""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_delete
+from django_mailbox.signals import message_received
+
+from . import signals
+from .mail import account_notifications, notifications
+from .mail import inbound as inbound_mail
+from .models import InboundMail, Ticket
+from .services import search_index
+
+
+def notify_ticket_opened(sender, ticket, message, acknowledge=True, **kwargs):
+    notifications.queue(
+        "ticket_created", ticket, message=message, acknowledge=acknowledge
+    )
+
+
+def notify_message_added(sender, ticket, message, **kwargs):
+    notifications.queue("message_added", ticket, message=message)
+
+
+def notify_status_changed(sender, ticket, old, new, quiet=False, **kwargs):
+    """The customer is mailed unless they caused the change themselves."""
+    if not quiet:
+        notifications.queue("status_changed", ticket, old=old, new=new)
+
+
+def remind_unconfirmed(sender, user, **kwargs):
+    account_notifications.queue("activation", user)
+
+
+def process_released_mail(sender, pk, **kwargs):
+    inbound_mail.process(pk)
+
+
+def record_mailbox_message(sender, message, **kwargs):
+    """Mail that reached django-mailbox by its own paths (``getmail``, the
+    ``processincomingmessage`` pipe, the admin action) is recorded too."""
+    inbound_mail.record_mailbox_message(message)
+
+
+def register_signal_handlers() -> None:
+    """Connect every receiver (``dispatch_uid`` keeps each one connection)."""
+    for signal, receiver, sender in [
+        (signals.ticket_opened, notify_ticket_opened, Ticket),
+        (signals.message_added, notify_message_added, Ticket),
+        (signals.status_changed, notify_status_changed, Ticket),
+        (signals.activation_reminder_due, remind_unconfirmed, InboundMail),
+        (signals.inbound_released, process_released_mail, InboundMail),
+        (post_delete, search_index.unindex_deleted_ticket, Ticket),
+    ]:
+        signal.connect(
+            receiver, sender=sender, dispatch_uid=f"vivadesk_{receiver.__name__}"
+        )
+    message_received.connect(
+        record_mailbox_message, dispatch_uid="vivadesk_record_mailbox_message"
+    )
