@@ -34,28 +34,24 @@ def bob():
     return factories.customer("bob@example.com", name="Bob Beta")
 
 
-def staff_reply(ticket, body="Bitte starten Sie den Drucker neu.", files=()):
+def _staff_message(ticket, body, kind, files):
     return tickets.add_message(
         ticket,
         tickets.NewMessage(
             body=body,
-            kind=MessageKind.STAFF,
+            kind=kind,
             channel=Channel.STAFF,
             attachments=[uploads.from_bytes(n, d) for n, d in files],
         ),
     )
+
+
+def staff_reply(ticket, body="Bitte starten Sie den Drucker neu.", files=()):
+    return _staff_message(ticket, body, MessageKind.STAFF, files)
 
 
 def note(ticket, body=NOTE_TEXT, files=()):
-    return tickets.add_message(
-        ticket,
-        tickets.NewMessage(
-            body=body,
-            kind=MessageKind.NOTE,
-            channel=Channel.STAFF,
-            attachments=[uploads.from_bytes(n, d) for n, d in files],
-        ),
-    )
+    return _staff_message(ticket, body, MessageKind.NOTE, files)
 
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream"):
