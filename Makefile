@@ -40,7 +40,8 @@ run: setup
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-## bench: benchmark figures (form POST, portal, staff admin) on the dev database
+## bench: benchmark figures (form POST, portal, staff admin, inbound mail) on the
+## dev database; the commands live in site/vivadesk_bench/, not in the wheel
 bench: setup
 	$(MANAGE) vivadesk_bench
 

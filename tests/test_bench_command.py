@@ -9,7 +9,7 @@ import tempfile
 import pytest
 from django.core.management import call_command
 
-from vivadesk_wagtail.benchmarks import ingest
+from vivadesk_bench import ingest
 from vivadesk_wagtail.models import InboundMail, Ticket
 from vivadesk_wagtail.storage import stored_files
 

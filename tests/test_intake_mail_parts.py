@@ -106,3 +106,18 @@ def test_titles_of_html_parts_are_no_content():
     parsed = parsing.parse(mail.as_bytes())
     assert parsed.html.split() == ["<p>Eins</p>", "Zwei"]
     assert "Outlook" not in parsed.text and "Footer" not in parsed.text
+
+
+def test_text_attachment_with_a_raw_8bit_disposition_is_an_attachment():
+    raw = (
+        "From: kunde@example.com\nTo: helpdesk@viva.de\nSubject: Protokoll\n"
+        "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n"
+        "--B\nContent-Type: text/plain; charset=utf-8\n\nAnbei das Protokoll.\n"
+        "--B\nContent-Type: text/plain; charset=utf-8\nContent-Disposition: "
+        'attachment; filename="Prüfprotokoll.txt"\n\nZeile 1\n--B--\n'
+    ).encode()
+    parsed = parsing.parse(raw)
+    assert parsed.text.strip() == "Anbei das Protokoll."
+    assert [(p.content_type, p.data) for p in parsed.parts] == [
+        ("text/plain", b"Zeile 1")
+    ]

@@ -1,4 +1,4 @@
-"""The load test (issue 8): gunicorn + PostgreSQL on 127.0.0.1, locust on the
+"""The load test: gunicorn + PostgreSQL on 127.0.0.1, locust on the
 contact form and the portal for a bounded time; no errors, no lost or
 duplicated tickets (``manage.py vivadesk_load``)."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_service
-from vivadesk_wagtail.benchmarks import load
+from vivadesk_bench import load
 
 REPO = Path(__file__).resolve().parents[1]
 

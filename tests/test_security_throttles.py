@@ -14,13 +14,13 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import translation
 from django.utils.translation import gettext
 
 from tests import factories
 from tests.portal_support import alice, bob, staff_reply, upload, url
-from vivadesk_wagtail import checks
+from vivadesk_wagtail import checks, ratelimits
 from vivadesk_wagtail.models import (
     OutboundEmail,
     Ticket,
@@ -325,3 +325,28 @@ def test_mail_keeps_its_text_and_drops_the_files_beyond_the_quota(settings):
     assert "zu-viel.txt" in notes[1] and "quota" in notes[1]
     vivadesk(settings, ATTACHMENT_QUOTA_PER_CUSTOMER=None)
     assert quota.keep_within(user, files) == (files, [])
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "trusted", "expected"),
+    [
+        # behind one nginx: the header holds only the client
+        ("10.0.0.2", "192.0.2.1", ["10.0.0.2"], "192.0.2.1"),
+        # the proxy appended itself: the right-most address not trusted
+        ("10.0.0.2", "6.6.6.6, 192.0.2.1, 10.0.0.2", ["10.0.0.2"], "192.0.2.1"),
+        # two proxies, one of them in the header
+        ("10.0.0.3", "192.0.2.1, 10.0.0.2", ["10.0.0.2", "10.0.0.3"], "192.0.2.1"),
+        # a direct client naming the proxy is counted by its own address
+        ("203.0.113.5", "192.0.2.9, 10.0.0.2", ["10.0.0.2"], "203.0.113.5"),
+        # only proxies in the header: the proxy itself
+        ("10.0.0.2", "10.0.0.2", ["10.0.0.2"], "10.0.0.2"),
+    ],
+)
+def test_client_ip_is_the_right_most_address_not_a_trusted_proxy(
+    settings, remote, forwarded, trusted, expected
+):
+    vivadesk(settings, TRUSTED_PROXIES=trusted)
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded
+    )
+    assert ratelimits.client_ip(request) == expected

@@ -99,6 +99,9 @@ BAD_VALUES = [
     ("MAIL_AUTHSERV_ID", 42, "vivadesk.E030"),
     ("MAILBOX_POLL_LEASE", 60, "vivadesk.E058"),
     ("MAILBOX_POLL_LEASE", timedelta(0), "vivadesk.E058"),
+    ("ADAPTER", "myapp.adapter.NoSuchAdapter", "vivadesk.E059"),
+    ("ADAPTER", "vivadesk_wagtail.conf.DEFAULTS", "vivadesk.E059"),
+    ("ADAPTER", "django.views.View", "vivadesk.E059"),
 ]
 
 
@@ -158,6 +161,7 @@ def test_every_key_may_be_set_to_a_good_value(settings):
         "HELPDESK_PHONE": "+49 30 1234567",
         "SPAM_RETENTION": timedelta(days=7),
         "SPAM_FILES_MAX_BYTES": 0,
+        "ADAPTER": "vivadesk_wagtail.adapter.DefaultHelpdeskAdapter",
     }
     assert set(settings.VIVADESK) == set(conf.DEFAULTS)
     assert checks.check_vivadesk_settings() == []

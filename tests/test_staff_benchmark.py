@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from vivadesk_wagtail.benchmarks import staff as benchmark
+from vivadesk_bench import staff as benchmark
 from vivadesk_wagtail.models import Ticket
 
 

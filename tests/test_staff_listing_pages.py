@@ -76,10 +76,3 @@ def test_local_datetime_prints_what_the_date_filter_prints(language):
             )
             expected = template.render(Context({"v": value}))
             assert "|".join(dates.local_datetime(value)) == expected
-
-
-def test_only_numeric_formats_become_strftime_patterns():
-    assert dates.strftime_pattern("d.m.Y H:i") == "%d.%m.%Y %H:%M"
-    assert dates.strftime_pattern("Y-m-d, H:i%") == "%Y-%m-%d, %H:%M%%"
-    assert dates.strftime_pattern("m/d/Y P") is None
-    assert dates.strftime_pattern(r"d.m.Y \u\m H:i") is None

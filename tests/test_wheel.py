@@ -175,6 +175,16 @@ def test_the_wheel_ships_templates_and_catalogue(installed):
     )
 
 
+def test_the_wheel_leaves_the_benchmarks_in_the_reference_site(installed):
+    python, venv = installed
+    package = next(venv.glob("lib/python*/site-packages/vivadesk_wagtail"))
+    assert (package / "management/commands/vivadesk_ingest.py").exists()
+    assert not (package / "benchmarks").exists()
+    commands = {path.stem for path in (package / "management/commands").glob("*.py")}
+    assert commands.isdisjoint({"vivadesk_bench", "vivadesk_load"}), commands
+    assert not list(package.rglob("locustfile.py"))
+
+
 def test_the_installed_app_renders_german_from_its_own_files(installed, tmp_path):
     python, venv = installed
     project = tmp_path / "host"

@@ -1,10 +1,7 @@
 """vivadesk_wagtail: a customer help desk inside a Wagtail website.
 
-Imports go down the layers, never up: edges (views, admin, tasks, commands,
-hooks) > ``mail.inbound`` > ``services`` > ``mail`` > ``models`` > base
-modules. Changes reach the layers above through signals, whose receivers are
-wired in ``signal_handlers`` (the contracts: ``[tool.importlinter]`` in
-``pyproject.toml``).
+Imports go down the layers, never up; changes reach the layers above through
+signals (docs/architecture.md, ``[tool.importlinter]`` in ``pyproject.toml``).
 """
 
 __version__ = "0.1.0"

@@ -1,21 +1,6 @@
-"""Django's admin (where a host site mounts it): mailboxes for operators.
-
-Mount it with :func:`django_admin_urls` (``path("django-admin/",
-django_admin_urls())``): its login then has the same throttle as the Wagtail
-admin's and the customers' logins (``accounts.views.ThrottledLoginMixin``).
-
-django-mailbox's own ``MailboxAdmin`` lists each mailbox's ``uri`` and puts it
-into the change form, password included. Here the list shows the URI with
-the password replaced, and the form takes a new URI only when one is typed
-(a password field that never echoes the stored value): leaving it empty
-keeps the current one. Set ``DJANGO_MAILBOX_ADMIN_ENABLED = False`` to leave
-mailboxes out of Django's admin altogether.
-
-Inbound mail is help-desk data, fetched and stored only by the help desk
-(``mail.polling``, private storage): django-mailbox's "Get new mail" action
-(its own pipeline, attachments in the public media storage) is replaced by
-one that polls through the help desk, and its ``Message`` and
-``MessageAttachment`` admins are not offered.
+"""Django's admin (where a host site mounts it): mailboxes for operators,
+their passwords never shown (:class:`MailboxAdmin`), mail fetched only
+through the help desk, and a throttled login (:func:`django_admin_urls`).
 """
 
 from __future__ import annotations
@@ -54,6 +39,11 @@ def masked_uri(uri: str) -> str:
 
 
 class MailboxForm(forms.ModelForm):
+    """django-mailbox's own ``MailboxAdmin`` puts each mailbox's ``uri`` into
+    the change form, password included. Here the form takes a new URI only
+    when one is typed (a password field that never echoes the stored value):
+    leaving it empty keeps the current one."""
+
     uri = forms.CharField(
         label=_("URI"),
         required=False,
@@ -102,6 +92,18 @@ def fetch_new_mail(modeladmin, request, queryset) -> None:
 
 
 class MailboxAdmin(mailbox_admin.MailboxAdmin):
+    """Mailboxes for operators: the list shows the URI with the password
+    replaced, the form is :class:`MailboxForm`. Set
+    ``DJANGO_MAILBOX_ADMIN_ENABLED = False`` to leave mailboxes out of Django's
+    admin altogether.
+
+    Inbound mail is help-desk data, fetched and stored only by the help desk
+    (``mail.polling``, private storage): django-mailbox's "Get new mail"
+    action (its own pipeline, attachments in the public media storage) is
+    replaced by :func:`fetch_new_mail`, and its ``Message`` and
+    ``MessageAttachment`` admins are not offered.
+    """
+
     form = MailboxForm
     actions = [fetch_new_mail]
     list_display = (
@@ -155,7 +157,13 @@ class DjangoAdminLoginView(ThrottledLoginMixin, auth_views.LoginView):
 
 
 def django_admin_urls(site: admin.AdminSite = admin.site):
-    """``site.urls`` with the login throttled, for ``path("…/", …)``."""
+    """``site.urls`` with the login throttled, for ``path("…/", …)``.
+
+    Mount Django's admin with it (``path("django-admin/",
+    django_admin_urls())``): its login then has the same throttle as the
+    Wagtail admin's and the customers' logins
+    (``accounts.views.ThrottledLoginMixin``).
+    """
     view = DjangoAdminLoginView.as_view(
         admin_site=site,
         authentication_form=site.login_form or AdminAuthenticationForm,

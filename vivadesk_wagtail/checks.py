@@ -19,7 +19,7 @@ from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
-from . import conf, mailbox_guard
+from . import adapter, conf, mailbox_guard
 
 PREFIX_RE = re.compile(r"[A-Za-z][A-Za-z0-9]{1,11}")
 #: django-ratelimit's rate syntax: ``10/h``, ``100/5m``, ``3/d``.
@@ -250,6 +250,25 @@ def _trusted_proxies() -> list[Error]:
     ]
 
 
+def _adapter() -> list[Error]:
+    """``ADAPTER`` names an importable subclass of the default adapter."""
+    path = conf.get("ADAPTER")
+    try:
+        found = adapter.adapter_class(path) if isinstance(path, str) else None
+    except ImportError:
+        found = None
+    if isinstance(found, type) and issubclass(found, adapter.DefaultHelpdeskAdapter):
+        return []
+    return [
+        _error(
+            "ADAPTER",
+            f"must be the dotted path of a subclass of "
+            f"vivadesk_wagtail.adapter.DefaultHelpdeskAdapter, not {path!r}.",
+            id_=59,
+        )
+    ]
+
+
 def check_vivadesk_settings() -> list[Error]:
     errors: list[Error] = []
     raw = getattr(settings, "VIVADESK", {})
@@ -356,6 +375,7 @@ def check_vivadesk_settings() -> list[Error]:
     errors += _helpdesk_phone()
     errors += _positive_duration("SPAM_RETENTION", 52)
     errors += _spam_files_max_bytes()
+    errors += _adapter()
     return errors
 
 

@@ -172,6 +172,10 @@ DEFAULTS: dict[str, Any] = {
     #: Addresses of reverse proxies whose ``X-Forwarded-For`` is trusted; the
     #: client IP is the right-most address not in this list.
     "TRUSTED_PROXIES": [],
+    #: Dotted path of the host site's adapter: a subclass of
+    #: ``vivadesk_wagtail.adapter.DefaultHelpdeskAdapter`` deciding mail
+    #: languages, staff recipients, mail rendering and intake rules.
+    "ADAPTER": "vivadesk_wagtail.adapter.DefaultHelpdeskAdapter",
 }
 
 

@@ -1,11 +1,6 @@
-"""Which database errors are transient: worth trying again later.
-
-A lost or terminated connection, a serialization failure, a deadlock, a lock
-that could not be taken in time, SQLite's "database is locked": the same
-work may well succeed on the next attempt. Anything else (a constraint, bad
-data, a bug) fails the same way again. :func:`is_transient` reads the
-SQLSTATE of PostgreSQL errors (psycopg 3 ``sqlstate``, psycopg2 ``pgcode``)
-and the message of errors that carry none, on the exception and its causes.
+"""Which database errors are transient: worth trying again later
+(:func:`is_transient`), and recovering the connection after one
+(:func:`recover`).
 """
 
 from __future__ import annotations
@@ -71,7 +66,13 @@ def _reads_message(error: BaseException) -> bool:
 def is_transient(error: BaseException) -> bool:
     """Whether ``error`` is a database error that may not happen again.
 
-    A SQLSTATE decides where there is one; an ``OperationalError`` or
+    A lost or terminated connection, a serialization failure, a deadlock, a
+    lock that could not be taken in time, SQLite's "database is locked": the
+    same work may well succeed on the next attempt. Anything else (a
+    constraint, bad data, a bug) fails the same way again.
+
+    A SQLSTATE decides where there is one (psycopg 3 ``sqlstate``, psycopg2
+    ``pgcode``, on the exception and its causes); an ``OperationalError`` or
     ``InterfaceError`` without one is transient when its message says the
     connection was lost or the database was locked."""
     for link in _chain(error):

@@ -1,12 +1,6 @@
 """django-mailbox is only the help desk's transport: its own pipeline must
-never write an inbound byte to the public media storage (DESIGN.md 6).
-
-:func:`check_django_mailbox` (a system check) refuses settings under which
-django-mailbox's processing (``Mailbox.get_new_mail()``,
-``process_incoming_message()``) would store attachments or the original
-mail in the default storage, and an app order under which its ``getmail``
-and ``processincomingmessage`` commands would run instead of the help
-desk's (``management/commands``).
+never write an inbound byte to the public media storage (DESIGN.md 6); a
+system check (:func:`check_django_mailbox`) holds the settings to that.
 """
 
 from __future__ import annotations
@@ -28,6 +22,11 @@ COMMANDS = ("getmail", "processincomingmessage")
 
 
 def check_django_mailbox(app_configs=None, **kwargs) -> list[Error]:
+    """Refuse settings under which django-mailbox's processing
+    (``Mailbox.get_new_mail()``, ``process_incoming_message()``) would store
+    attachments or the original mail in the default storage, and an app order
+    under which its ``getmail`` and ``processincomingmessage`` commands would
+    run instead of the help desk's (``management/commands``)."""
     current = get_settings()
     errors = [
         Error(

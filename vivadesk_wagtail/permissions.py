@@ -1,9 +1,5 @@
-"""Who may do what in the admin.
-
-Tickets and outbox rows change only through ``services``: the generic
-create / edit / delete views of their snippets are closed to everybody,
-superusers included; the help-desk screens use the ``view`` permission that
-the "Help desk agents" group (created by a migration) holds.
+"""Who may do what in the admin: agents (:func:`is_agent`), and no direct
+writes of help-desk rows (:class:`ServiceWrittenPolicy`).
 """
 
 import functools
@@ -38,7 +34,13 @@ HELPDESK_MODELS = frozenset(
 
 
 class ServiceWrittenPolicy(ModelPermissionPolicy):
-    """Model permissions, minus every action that would write rows directly."""
+    """Model permissions, minus every action that would write rows directly.
+
+    Tickets and outbox rows change only through ``services``: the generic
+    create / edit / delete views of their snippets are closed to everybody,
+    superusers included; the help-desk screens use the ``view`` permission
+    that the "Help desk agents" group (created by a migration) holds.
+    """
 
     READ_ACTIONS = frozenset({"view"})
 

@@ -1,10 +1,7 @@
 """The one seam that queues background tasks (django-q2), and its broker.
-
 It imports nothing else of the project, so any layer may queue a task by its
-dotted name without importing the task's module: the mail layer queues
-``tasks.send_outbound`` without depending on ``tasks``, which sits above it.
-Tasks are queued with ``transaction.on_commit``, so a rolled-back change
-queues nothing, whichever broker is configured.
+dotted name (the mail layer queues ``tasks.send_outbound`` without importing
+``tasks``, which sits above it).
 """
 
 from __future__ import annotations
@@ -15,7 +12,8 @@ from django.db import transaction
 
 
 def enqueue(func: str, *args) -> None:
-    """Queue ``func(*args)`` once the current transaction commits.
+    """Queue ``func(*args)`` once the current transaction commits, so a
+    rolled-back change queues nothing, whichever broker is configured.
 
     A broker that is down must not fail the request whose change already
     committed (``robust``): the outbox sweeper queues the row again later.

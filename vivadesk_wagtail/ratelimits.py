@@ -1,11 +1,8 @@
 """Rate limits of the public entry points, on django-ratelimit.
 
 django-ratelimit (well kept, atomic ``incr`` on a shared cache) counts; this
-module only names the limits and finds the client IP. ``X-Forwarded-For`` is
-believed only when the request comes from a proxy listed in
-``VIVADESK["TRUSTED_PROXIES"]``: the client is then the right-most address
-that is not one of those proxies. A spoofed header from anyone else is
-ignored.
+module only names the limits and finds the client IP, by a rule of its own
+(:func:`client_ip`): django-ipware's trusted-proxy list means another one.
 """
 
 from __future__ import annotations
@@ -22,6 +19,19 @@ logger = logging.getLogger(__name__)
 
 
 def client_ip(request) -> str:
+    """The address rate limits count by. ``X-Forwarded-For`` is believed only
+    when the request comes from a proxy listed in
+    ``VIVADESK["TRUSTED_PROXIES"]``: the client is then the right-most address
+    in it that is not one of those proxies. A spoofed header from anyone else
+    is ignored.
+
+    django-ipware cannot express this. Its ``proxy_trusted_ips`` never looks
+    at ``REMOTE_ADDR``: a client that connects directly and sends
+    ``X-Forwarded-For: <any address>, <proxy>`` picks its own address. The
+    list is matched by position against the header's last hops: behind one
+    nginx (whose header holds only its peer, the client), or on a path
+    through fewer proxies than are listed, it gives no address at all.
+    """
     remote = request.META.get("REMOTE_ADDR", "")
     trusted = set(conf.get("TRUSTED_PROXIES"))
     if remote not in trusted:

@@ -1,10 +1,6 @@
-"""What a typed search may contain before it reaches a query.
-
-Search boxes pass the visitor's text on as plain words, never as syntax:
-Wagtail's database backends build their full-text queries from it, and a
-stray ``"`` breaks SQLite's FTS5 query (wagtail/wagtail#13227) while a few
-hundred words overflow the PostgreSQL backend's query builder. This module
-imports nothing from the app, so every layer may use it.
+"""What a typed search may contain before it reaches a query: plain words,
+never syntax (:func:`clean_terms`). Imports nothing from the app, so every
+layer may use it.
 """
 
 from __future__ import annotations
@@ -41,7 +37,12 @@ def clean_terms(value: str) -> str:
     """The words of ``value`` for a full-text search, separated by single
     spaces: quotes, brackets, operators' symbols and emoji are dropped, at
     most :data:`MAX_TERMS` words and :data:`MAX_LENGTH` characters. Operator
-    words (``AND``, ``NOT``) stay plain words. ``""`` when nothing is left."""
+    words (``AND``, ``NOT``) stay plain words. ``""`` when nothing is left.
+
+    Wagtail's database backends build their full-text queries from the
+    visitor's text: a stray ``"`` breaks SQLite's FTS5 query
+    (wagtail/wagtail#13227) while a few hundred words overflow the
+    PostgreSQL backend's query builder."""
     text = unicodedata.normalize("NFKC", plain_text(value, max_length=4 * MAX_LENGTH))
     terms = []
     for word in WORD_RE.findall(text):

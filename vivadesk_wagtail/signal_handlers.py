@@ -1,10 +1,5 @@
-"""The help desk's receivers, connected once from ``VivadeskConfig.ready()``.
-
-As in Wagtail (``wagtail/signal_handlers.py``), receivers are wired here and
-nowhere else, so the modules that send a signal never import the ones that
-react to it: ``services`` send, ``mail`` reacts. Receivers run synchronously
-in the sender's transaction, so the notifications' outbox rows commit or roll
-back with the change that caused them.
+"""The help desk's receivers, connected once from ``VivadeskConfig.ready()``
+(:func:`register_signal_handlers`).
 """
 
 from __future__ import annotations
@@ -50,7 +45,14 @@ def record_mailbox_message(sender, message, **kwargs):
 
 
 def register_signal_handlers() -> None:
-    """Connect every receiver (``dispatch_uid`` keeps each one connection)."""
+    """Connect every receiver (``dispatch_uid`` keeps each one connection).
+
+    As in Wagtail (``wagtail/signal_handlers.py``), receivers are wired here
+    and nowhere else, so the modules that send a signal never import the ones
+    that react to it: ``services`` send, ``mail`` reacts. Receivers run
+    synchronously in the sender's transaction, so the notifications' outbox
+    rows commit or roll back with the change that caused them.
+    """
     for signal, receiver, sender in [
         (signals.ticket_opened, notify_ticket_opened, Ticket),
         (signals.message_added, notify_message_added, Ticket),

@@ -1,14 +1,14 @@
 """Signals the help desk sends; receivers elsewhere react to changes.
 
 The services send them after the change has been written, inside the same
-transaction; receivers run synchronously, so what they write (the
-notifications' outbox rows) commits or rolls back with the change. Receivers
-that do outside work must defer it with ``transaction.on_commit``. The
-project's own receivers are connected in
-:func:`vivadesk_wagtail.signal_handlers.register_signal_handlers`.
+transaction; receivers run synchronously, so what they write commits or rolls
+back with the change, and outside work must wait for ``transaction.on_commit``.
 """
 
 from django.dispatch import Signal
+
+# The project's own receivers are connected in
+# ``signal_handlers.register_signal_handlers()``.
 
 #: A ticket was opened (``services.tickets``). Arguments: ``ticket``,
 #: ``message`` (its first message), ``acknowledge`` (False: the customer gets

@@ -1,13 +1,14 @@
 """The statements the inbound pipeline runs for every mail, written once.
 
-Django builds and compiles each statement anew. For the handful of
-statements of one inbound mail that costs several times what running them
-does (on SQLite about 0.3–1 ms to build, compile and turn into objects
-against 0.05 ms to run), and it was most of the pipeline's time. The helpers
-here write those statements from the model's metadata once per model,
-column set and database and keep Django's own per-field conversions, so a
-row holds exactly what ``save()`` or ``bulk_create()`` would have written
-and an object read back is what a queryset would have built:
+The one module of the help desk that leans on Django's internals, because
+that pays: Django builds and compiles each statement anew, and for the
+handful of statements of one inbound mail that cost several times what
+running them does, most of the pipeline's time (the measured gain is in
+docs/benchmarks.md). The helpers here write those statements from the
+model's metadata once per model, column set and database and keep Django's
+own per-field conversions, so a row holds exactly what ``save()`` or
+``bulk_create()`` would have written and an object read back is what a
+queryset would have built:
 
 - :func:`insert` and :func:`update` convert values with ``Field.pre_save``
   (``auto_now`` stamps, files) and ``get_db_prep_save`` (JSON, dates, …);
@@ -16,18 +17,52 @@ and an object read back is what a queryset would have built:
 - :func:`columns` and :func:`load` are the SELECT list of a model and the
   instance built from its slice of a row, with the converters the ORM's
   compiler applies (``from_db_value``, the backend's date and boolean
-  converters), for the few reads the pipeline spells out in SQL.
+  converters), for the few reads the pipeline spells out in SQL;
+- :func:`remember` fills the cache ``prefetch_related`` fills, with rows
+  this process has just written, so reading the relation costs no query.
 
-:func:`insert` needs ``RETURNING`` (PostgreSQL, SQLite 3.35+) and a model
-without parents; otherwise the ORM does the work.
+What they rely on beyond Django's public API: ``Model._state`` (``adding``,
+``db``) as ``bulk_create`` sets it, the backend's and the expression's
+``get_db_converters``, and the ``_result_cache`` / ``_prefetch_done`` /
+``_prefetched_objects_cache`` of a prefetched relation. :func:`fast` checks
+them (and that the Django release is one ``tests/test_statements.py``
+verified) once; when it says no, every helper takes the ORM's way:
+``bulk_create``, ``QuerySet.update``, a read of the row by primary key, no
+cache. :func:`insert` also needs ``RETURNING`` (PostgreSQL, SQLite 3.35+)
+and a model without parents.
 """
 
 from __future__ import annotations
 
 import functools
 
+import django
 from django.db import connections, router
-from django.db.models import Field, Model
+from django.db.models import F, Field, Model, QuerySet
+from django.db.models.base import ModelState
+from django.db.models.expressions import Col
+
+#: The Django releases whose internals ``tests/test_statements.py`` checked;
+#: on any other the helpers take the ORM's way.
+VERIFIED_DJANGO = ((5, 2),)
+
+
+@functools.cache
+def fast() -> bool:
+    """Whether the statements written here are used: this Django is a
+    verified release and still has what they rely on."""
+    state = ModelState()
+    return (
+        django.VERSION[:2] in VERIFIED_DJANGO
+        and hasattr(state, "adding")
+        and hasattr(state, "db")
+        and {"_result_cache", "_prefetch_done"} <= vars(QuerySet()).keys()
+        and hasattr(Col, "get_db_converters")
+        and all(
+            hasattr(connections[alias].ops, "get_db_converters")
+            for alias in connections
+        )
+    )
 
 
 def connection_for(model):
@@ -78,7 +113,11 @@ def insert(objs: list[Model], using: str | None = None) -> None:
     default the one the router writes the model to)."""
     model = type(objs[0])
     connection = connections[using] if using else connection_for(model)
-    if model._meta.parents or not connection.features.can_return_rows_from_bulk_insert:
+    if (
+        not fast()
+        or model._meta.parents
+        or not connection.features.can_return_rows_from_bulk_insert
+    ):
         model._default_manager.using(connection.alias).bulk_create(objs)
         return
     fields = _insert_fields(model)
@@ -119,6 +158,8 @@ def update(obj: Model, fields, *, increments=(), **where) -> int:
     and add one to the columns ``increments``, where its row still has the
     values ``where``; the number of rows changed (0 or 1)."""
     model = type(obj)
+    if not fast():
+        return _update_orm(obj, fields, increments, where)
     connection = connection_for(model)
     meta = model._meta
     params = [
@@ -140,21 +181,34 @@ def update(obj: Model, fields, *, increments=(), **where) -> int:
     return changed
 
 
+def _update_orm(obj: Model, fields, increments, where) -> int:
+    """:func:`update` through ``QuerySet.update`` (one statement as well)."""
+    meta = obj._meta
+    values = {
+        meta.get_field(name).attname: meta.get_field(name).pre_save(obj, False)
+        for name in fields
+    }
+    values.update({name: F(name) + 1 for name in increments})
+    changed = type(obj)._default_manager.filter(pk=obj.pk, **where).update(**values)
+    for name in increments:
+        if changed:
+            setattr(obj, name, getattr(obj, name) + 1)
+    return changed
+
+
 @functools.lru_cache(maxsize=64)
 def _readers(model, alias: str) -> tuple:
-    """Per concrete field: the column as the SELECT list names it, the
-    expression the converters expect and the converters themselves."""
+    """Per concrete field: the expression the converters expect and the
+    converters the ORM's compiler applies to its column."""
     connection = connections[alias]
-    table = model._meta.db_table
-    quote = connection.ops.quote_name
     readers = []
     for field in model._meta.concrete_fields:
-        column = field.get_col(table)
+        column = field.get_col(model._meta.db_table)
         converters = tuple(
             connection.ops.get_db_converters(column)
             + column.get_db_converters(connection)
         )
-        readers.append((f"{quote(table)}.{quote(field.column)}", column, converters))
+        readers.append((column, converters))
     return tuple(readers)
 
 
@@ -169,8 +223,14 @@ def _layout(model) -> tuple[int, tuple]:
 def columns(model) -> str:
     """The SELECT list of every concrete column of ``model``'s table (named
     by the table, so a query may join several models)."""
-    connection = connection_for(model)
-    return ", ".join(name for name, _c, _v in _readers(model, connection.alias))
+    return _select_list(model, connection_for(model).alias)
+
+
+@functools.lru_cache(maxsize=64)
+def _select_list(model, alias: str) -> str:
+    quote = connections[alias].ops.quote_name
+    table = quote(model._meta.db_table)
+    return ", ".join(f"{table}.{quote(f.column)}" for f in model._meta.concrete_fields)
 
 
 def column(model, name: str) -> str:
@@ -198,11 +258,30 @@ def load(model, values):
     pk_index, names = _layout(model)
     if values[pk_index] is None:
         return None
+    if not fast():
+        manager = model._default_manager.using(connection.alias)
+        return manager.get(pk=values[pk_index])
     converted = []
-    for value, (_name, column, converters) in zip(
+    for value, (column, converters) in zip(
         values, _readers(model, connection.alias), strict=True
     ):
         for converter in converters:
             value = converter(value, column, connection)
         converted.append(value)
     return model.from_db(connection.alias, names, converted)
+
+
+def remember(obj: Model, relation: str, related: list[Model]) -> None:
+    """Let ``obj.<relation>.all()`` return ``related`` (rows just written
+    for ``obj``, in order) without a query, as after ``prefetch_related``;
+    without :func:`fast` the relation is read when asked for."""
+    if not fast():
+        return
+    if related:
+        queryset = getattr(obj, relation).all()
+    else:  # cheaper to build than the relation's own
+        queryset = getattr(type(obj), relation).field.model._default_manager.none()
+    queryset._result_cache = list(related)
+    queryset._prefetch_done = True
+    cache = obj.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[relation] = queryset

@@ -37,15 +37,12 @@ class PrivateStorage(Storage):
         return self.backend().save(name, content, max_length=max_length)
 
     def save_generated(self, name: str, content) -> str:
-        """Save under a name from :func:`generated_name`: straight to the
-        backend's ``_save`` (the method a storage implements), without the
-        checks ``save`` makes of a name someone chose (three validations and
-        an existence check, about 3 % of an inbound mail's time). The name is
-        the storage's own and ends in a random UUID; a ``FileSystemStorage``
-        that still finds it taken picks another itself, never overwriting."""
+        """Save under a name from :func:`generated_name` (raw mail, files of
+        a message) through the backend's ``save``; the name ends in a random
+        UUID, and a backend that still finds it taken picks another."""
         if not hasattr(content, "chunks"):
             content = File(content, name)
-        return self.backend()._save(name, content)
+        return self.backend().save(name, content)
 
     def _open(self, name, mode="rb"):
         return self.backend().open(name, mode)

@@ -1,9 +1,6 @@
-"""Background tasks (django-q2).
-
-django-q2 delivers at least once: every task takes ids, re-reads the state and
-does nothing when its work is already done. Tasks are queued with
-``transaction.on_commit`` through :func:`vivadesk_wagtail.queueing.enqueue`,
-so a rolled-back change queues nothing, whichever broker is configured.
+"""Background tasks (django-q2). It delivers at least once: every task takes
+ids, re-reads the state and does nothing when its work is already done; tasks
+are queued through :func:`vivadesk_wagtail.queueing.enqueue` on commit.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vivadesk_wagtail.benchmarks.mails import build
+from vivadesk_bench.mails import build
 
 __all__ = ["build", "load", "nested", "with_inline_parts"]
 

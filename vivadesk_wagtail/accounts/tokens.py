@@ -1,11 +1,4 @@
-"""Activation links: signed, expiring, single-use.
-
-The generator has its own ``key_salt``, so a password-reset token does not
-work as an activation token, nor the reverse. The hashed state includes the
-password hash, ``is_active`` and the confirmation time: all change when the
-account is activated, so a used link stops working. Expiry is
-``VIVADESK["ACTIVATION_MAX_AGE"]``; ``SECRET_KEY_FALLBACKS`` are honoured.
-"""
+"""Activation links: signed, expiring, single-use."""
 
 from __future__ import annotations
 
@@ -23,6 +16,13 @@ from .. import conf
 
 
 class ActivationTokenGenerator(PasswordResetTokenGenerator):
+    """The generator has its own ``key_salt``, so a password-reset token does
+    not work as an activation token, nor the reverse. The hashed state
+    includes the password hash, ``is_active`` and the confirmation time: all
+    change when the account is activated, so a used link stops working.
+    Expiry is ``VIVADESK["ACTIVATION_MAX_AGE"]``; ``SECRET_KEY_FALLBACKS`` are
+    honoured."""
+
     key_salt = "vivadesk_wagtail.accounts.tokens.ActivationTokenGenerator"
 
     def _make_hash_value(self, user, timestamp):

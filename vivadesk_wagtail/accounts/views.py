@@ -41,6 +41,15 @@ def rate_limited(request, exception=None):
 
 @method_decorator([never_cache, sensitive_post_parameters()], name="dispatch")
 class ActivateView(View):
+    """Set a password and confirm the account from the activation link."""
+
+    template_name = f"{TEMPLATES}/activate.html"
+    #: Shown for a link that is not valid (400) or expired (410).
+    invalid_template_name = f"{TEMPLATES}/activation_invalid.html"
+    form_class = ActivationForm
+    #: The form on the "not valid" page, asking for a new link.
+    resend_form_class = EmailForm
+
     def dispatch(self, request, uidb64: str, token: str):
         self.user = user_for(uidb64)
         self.token = token
@@ -60,13 +69,13 @@ class ActivateView(View):
         problem = self.problem()
         if problem:
             return self.refused(request, problem)
-        return self.show(request, ActivationForm(self.user))
+        return self.show(request, self.form_class(self.user))
 
     def post(self, request):
         problem = self.problem()
         if problem:
             return self.refused(request, problem)
-        form = ActivationForm(self.user, request.POST)
+        form = self.form_class(self.user, request.POST)
         if not form.is_valid():
             return self.show(request, form)
         try:
@@ -79,15 +88,15 @@ class ActivateView(View):
     def show(self, request, form):
         return TemplateResponse(
             request,
-            f"{TEMPLATES}/activate.html",
+            self.template_name,
             {"form": form, "email": self.user.helpdesk_profile.email},
         )
 
     def refused(self, request, problem: str):
         return TemplateResponse(
             request,
-            f"{TEMPLATES}/activation_invalid.html",
-            {"problem": problem, "form": EmailForm()},
+            self.invalid_template_name,
+            {"problem": problem, "form": self.resend_form_class()},
             status=400 if problem == "invalid" else 410,
         )
 
@@ -102,13 +111,18 @@ class ResendActivationView(View):
     has an unconfirmed account, a confirmed, deactivated or staff one, or
     none at all; only the first gets a link, and never at a staff address."""
 
+    template_name = f"{TEMPLATES}/activation_resend.html"
+    #: The answer after a valid post, the same for every address.
+    done_template_name = f"{TEMPLATES}/activation_sent.html"
+    form_class = EmailForm
+
     def get(self, request):
-        return self.show(request, EmailForm())
+        return self.show(request, self.form_class())
 
     def post(self, request):
         if ratelimits.activation_resend_limited(request):
             return rate_limited(request)
-        form = EmailForm(request.POST)
+        form = self.form_class(request.POST)
         if not form.is_valid():
             return self.show(request, form)
         email = form.cleaned_data["email"]
@@ -116,12 +130,10 @@ class ResendActivationView(View):
             profile = customers.find_profile(email)
             if profile is not None:
                 account_notifications.queue("activation", profile.user)
-        return TemplateResponse(request, f"{TEMPLATES}/activation_sent.html", {})
+        return TemplateResponse(request, self.done_template_name, {})
 
     def show(self, request, form):
-        return TemplateResponse(
-            request, f"{TEMPLATES}/activation_resend.html", {"form": form}
-        )
+        return TemplateResponse(request, self.template_name, {"form": form})
 
 
 #: The same words whether the account exists, is unconfirmed or unknown.

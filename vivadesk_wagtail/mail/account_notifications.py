@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
-from django.utils import translation
-
-from ..languages import first_offered
+from ..adapter import get_adapter
 from ..models import OutboundEmail
 from ..queueing import enqueue
 from ..services import customers
@@ -20,10 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 def language_of(user) -> str:
-    profile = customers.profile_of(user)
-    return first_offered(
-        profile.language, translation.get_language(), settings.LANGUAGE_CODE
-    )
+    return get_adapter().customer_language(customers.profile_of(user))
 
 
 def may_receive(event: str, user) -> bool:

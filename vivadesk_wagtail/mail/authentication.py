@@ -1,12 +1,5 @@
-"""What our own mail server said about a mail's sender (RFC 8601).
-
-Only the top-most ``Authentication-Results`` header with our MX's
-authserv-id (``VIVADESK["MAIL_AUTHSERV_ID"]``) counts: our MX adds it above
-every header the mail arrived with, so one lower down, whoever wrote it, is
-never believed. Its ``dmarc`` results are judged for the domain the sender is
-matched by (``ParsedMail.sender``, lower-case IDNA): a pass for another
-domain is no pass, and a DMARC result for another domain means our MX read a
-different ``From`` than we do.
+"""What our own mail server said about a mail's sender (RFC 8601):
+the DMARC verdict of our MX for the sender's domain (:func:`dmarc_verdict`).
 """
 
 from __future__ import annotations
@@ -110,7 +103,12 @@ def parse(value: str) -> tuple[str, list[Result]]:
 
 def our_results(parsed: ParsedMail) -> list[Result] | None:
     """The results of the top-most header of our authserv-id, or ``None``
-    when none is set or the mail has no such header."""
+    when none is set or the mail has no such header.
+
+    Only the top-most ``Authentication-Results`` header with our MX's
+    authserv-id (``VIVADESK["MAIL_AUTHSERV_ID"]``) counts: our MX adds it
+    above every header the mail arrived with, so one lower down, whoever
+    wrote it, is never believed."""
     ours = conf.get("MAIL_AUTHSERV_ID")
     if not ours:
         return None
@@ -136,7 +134,12 @@ def sender_domain(parsed: ParsedMail) -> str:
 
 def dmarc_verdict(parsed: ParsedMail) -> str:
     """:data:`PASS`, :data:`FAIL`, :data:`OTHER_DOMAIN` or :data:`UNKNOWN`
-    for the sender's domain, as our MX judged DMARC."""
+    for the sender's domain, as our MX judged DMARC.
+
+    The ``dmarc`` results are judged for the domain the sender is matched by
+    (``ParsedMail.sender``, lower-case IDNA): a pass for another domain is no
+    pass, and a DMARC result for another domain means our MX read a
+    different ``From`` than we do."""
     results = [r for r in our_results(parsed) or () if r.method == "dmarc"]
     if any(r.result == FAIL for r in results):
         return FAIL

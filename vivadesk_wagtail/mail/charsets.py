@@ -1,13 +1,5 @@
-"""Mail text bytes → ``str``, as mail clients and browsers decode them.
-
-A declared charset is decoded with the superset the WHATWG Encoding Standard
-maps its label to (``gb2312`` → GB18030, ``ks_c_5601-1987`` → CP949,
-``shift_jis`` → CP932, ``iso-8859-1`` → windows-1252, …): senders' clients
-write the superset's characters under the older name. Undeclared 8-bit text
-(no charset, ``unknown-8bit``, an unknown label, 8-bit bytes under
-``us-ascii``) is UTF-8 if it decodes as such, else what charset-normalizer
-finds, else windows-1252; 7-bit text with ISO-2022-JP escapes is read as
-ISO-2022-JP. Only bytes no candidate decodes become U+FFFD.
+"""Mail text bytes → ``str``, as mail clients and browsers decode them
+(:func:`decode`; declared charsets read as their WHATWG supersets).
 """
 
 from __future__ import annotations
@@ -135,7 +127,18 @@ def label(charset: str | None) -> str:
 
 
 def decode(data: bytes, charset: str | None) -> str:
-    """``data`` as text; see the module docstring for the rules."""
+    """``data`` as text.
+
+    A declared charset is decoded with the superset the WHATWG Encoding
+    Standard maps its label to (``gb2312`` → GB18030, ``ks_c_5601-1987`` →
+    CP949, ``shift_jis`` → CP932, ``iso-8859-1`` → windows-1252, …):
+    senders' clients write the superset's characters under the older name.
+    Undeclared 8-bit text (no charset, ``unknown-8bit``, an unknown label,
+    8-bit bytes under ``us-ascii``) is UTF-8 if it decodes as such, else what
+    charset-normalizer finds, else windows-1252; 7-bit text with ISO-2022-JP
+    escapes is read as ISO-2022-JP. Only bytes no candidate decodes become
+    U+FFFD.
+    """
     name = label(charset)
     if name in UNDECLARED or not data:
         return _undeclared(data)

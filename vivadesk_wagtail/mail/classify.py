@@ -1,21 +1,6 @@
 """Is a mail from a human, or from a machine? (RFC 3834 and the vendors.)
-
-Every inbound mail is one of:
-
-* ``own`` — our own notification coming back (our loop header, a Message-ID
-  we sent, or our help-desk address as From): dropped and logged;
-* ``bounce`` — mail to a VERP address whose token we signed (``verp``), or a
-  delivery-status report quoting one of our Message-IDs: linked to its
-  outbox row. Only a report about the row's recipient to the signed address
-  fails the row (5.x.x) or sends it again (4.x.x); the rest is held. A
-  ``+bounce-`` address with a token that does not verify is ``auto`` mail;
-* ``list`` — mailing-list traffic: dropped;
-* ``auto`` — an auto-reply (out of office, autoresponders): stored on its
-  ticket if it matches one, never reopens anything, never answered;
-* ``human`` — everything else, decided on by the pipeline.
-
-``X-Auto-Response-Suppress`` alone is a request, not proof of automation
-(Sisimai #491), so it does not make a mail automatic.
+:func:`classify` sorts every inbound mail into ``own``, ``bounce``, ``list``,
+``auto`` or ``human``.
 """
 
 from __future__ import annotations
@@ -48,6 +33,25 @@ class Classification:
 
 
 def classify(parsed: ParsedMail) -> Classification:
+    """What an inbound mail is, one of:
+
+    * ``own`` — our own notification coming back (our loop header, a
+      Message-ID we sent, or our help-desk address as From): dropped and
+      logged;
+    * ``bounce`` — mail to a VERP address whose token we signed (``verp``), or
+      a delivery-status report quoting one of our Message-IDs: linked to its
+      outbox row. Only a report about the row's recipient to the signed
+      address fails the row (5.x.x) or sends it again (4.x.x); the rest is
+      held. A ``+bounce-`` address with a token that does not verify is
+      ``auto`` mail;
+    * ``list`` — mailing-list traffic: dropped;
+    * ``auto`` — an auto-reply (out of office, autoresponders): stored on its
+      ticket if it matches one, never reopens anything, never answered;
+    * ``human`` — everything else, decided on by the pipeline.
+
+    ``X-Auto-Response-Suppress`` alone is a request, not proof of automation
+    (Sisimai #491), so it does not make a mail automatic.
+    """
     for check in (_own, _bounce, _auto, _list):
         found = check(parsed)
         if found is not None:

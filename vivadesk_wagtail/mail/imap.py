@@ -1,41 +1,5 @@
-"""Reading an IMAP folder so that each mail reaches the archive folder once.
-
-:class:`ImapMailbox` drives the imaplib connection of a connected
-django-mailbox ``ImapTransport`` (or a subclass, such as its Gmail transport)
-itself, instead of the transport's ``get_message``, and honours the
-transport's ``folder``, ``archive`` and ``max_message_size`` as it does:
-
-1. Mails a poll flagged ``\\Deleted`` but did not expunge (it died in
-   between) are expunged first. They were recorded: the poller flags a mail
-   only after it was recorded.
-2. It searches the mails *not* flagged ``\\Deleted`` (and no larger than
-   ``max_message_size``), fetches each with ``BODY.PEEK[]`` (its flags stay as
-   they were) and yields the bytes.
-3. Only when the caller resumes the generator, having recorded the mail, it
-   is removed from the folder, that mail alone and at once: with an archive
-   folder by ``UID MOVE`` where the server offers MOVE (RFC 6851; one step,
-   copy and removal together), else by ``UID COPY``, ``UID STORE +FLAGS
-   (\\Deleted)`` and ``UID EXPUNGE`` of that UID (UIDPLUS; a plain
-   ``EXPUNGE`` without it); without an archive folder by the flag and the
-   expunge. A command the server refuses fails the poll; the mail stays.
-4. The caller says whether the mail was new: ``generator.send(created)``.
-   A mail recorded before (``created`` not ``True``) may be one that a poll
-   which died after copying it left behind, so the archive folder is searched
-   for a byte-identical copy (same size and Message-ID) first; if it has one,
-   the mail is only removed from the folder, not copied or moved again.
-
-A poll killed at any point therefore leaves each mail either in the folder
-(fetched again by the next poll and a duplicate for the dedupe key) or in the
-archive folder, once. What is left:
-
-* a mail copied to the archive folder whose ``InboundMail`` row was deleted
-  before the next poll fetched it again is new again, and copied again;
-* a mail a person flagged ``\\Deleted`` in a mail client is never fetched,
-  and expunged by the next poll (step 1), as that client's expunge would;
-* without UIDPLUS the expunge is the folder's, which also removes mail other
-  clients flagged ``\\Deleted`` (as django-mailbox does after each batch);
-* two pollers reading the folder at the same time (one outlived its lease,
-  see ``polling``) may both copy a mail when the server has no MOVE.
+"""Reading an IMAP folder so that each mail reaches the archive folder once
+(:class:`ImapMailbox`, in place of django-mailbox's ``get_message``).
 """
 
 from __future__ import annotations
@@ -83,7 +47,50 @@ def _message_id(raw: bytes) -> str:
 
 
 class ImapMailbox:
-    """The mails of a connected ``ImapTransport``'s folder; see the module."""
+    r"""The mails of a connected ``ImapTransport``'s folder, each removed once.
+
+    Drives the imaplib connection of a connected django-mailbox
+    ``ImapTransport`` (or a subclass, such as its Gmail transport) itself,
+    instead of the transport's ``get_message``, and honours the transport's
+    ``folder``, ``archive`` and ``max_message_size`` as it does:
+
+    1. Mails a poll flagged ``\Deleted`` but did not expunge (it died in
+       between) are expunged first. They were recorded: the poller flags a
+       mail only after it was recorded.
+    2. It searches the mails *not* flagged ``\Deleted`` (and no larger than
+       ``max_message_size``), fetches each with ``BODY.PEEK[]`` (its flags
+       stay as they were) and yields the bytes.
+    3. Only when the caller resumes the generator, having recorded the mail,
+       it is removed from the folder, that mail alone and at once: with an
+       archive folder by ``UID MOVE`` where the server offers MOVE (RFC 6851;
+       one step, copy and removal together), else by ``UID COPY``, ``UID
+       STORE +FLAGS (\Deleted)`` and ``UID EXPUNGE`` of that UID (UIDPLUS; a
+       plain ``EXPUNGE`` without it); without an archive folder by the flag
+       and the expunge. A command the server refuses fails the poll; the mail
+       stays.
+    4. The caller says whether the mail was new: ``generator.send(created)``.
+       A mail recorded before (``created`` not ``True``) may be one that a
+       poll which died after copying it left behind, so the archive folder is
+       searched for a byte-identical copy (same size and Message-ID) first; if
+       it has one, the mail is only removed from the folder, not copied or
+       moved again.
+
+    A poll killed at any point therefore leaves each mail either in the
+    folder (fetched again by the next poll and a duplicate for the dedupe
+    key) or in the archive folder, once. What is left:
+
+    * a mail copied to the archive folder whose ``InboundMail`` row was
+      deleted before the next poll fetched it again is new again, and copied
+      again;
+    * a mail a person flagged ``\Deleted`` in a mail client is never fetched,
+      and expunged by the next poll (step 1), as that client's expunge would;
+    * without UIDPLUS the expunge is the folder's, which also removes mail
+      other clients flagged ``\Deleted`` (as django-mailbox does after each
+      batch);
+    * two pollers reading the folder at the same time (one outlived its
+      lease, see ``polling``) may both copy a mail when the server has no
+      MOVE.
+    """
 
     #: Capabilities not used although the server announces them (for a
     #: server whose MOVE or UIDPLUS is known to be broken).
@@ -101,7 +108,7 @@ class ImapMailbox:
         self.transport.close()
 
     def get_message(self) -> Generator[bytes, bool | None, None]:
-        """Yield each mail's bytes; remove it once resumed (see the module)."""
+        """Yield each mail's bytes; remove it once resumed (see the class)."""
         self.capabilities = self._capabilities()
         self._expunge(self._search("DELETED"))
         uids = self._search(*self._criteria())

@@ -15,11 +15,10 @@ from __future__ import annotations
 import re
 import uuid
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from .. import conf, statements
-from ..languages import first_offered
+from ..adapter import get_adapter
 from ..models import (
     CustomerProfile,
     MessageKind,
@@ -90,14 +89,14 @@ def _ticket_created(
     if acknowledge:
         yield _to_customer(ticket, profiles, "ticket_created", message=message.pk)
     if message.author_id != ticket.assignee_id or ticket.assignee_id is None:
-        yield _to_staff(ticket, profiles, "staff_new_ticket", message=message.pk)
+        yield from _to_staff(ticket, profiles, "staff_new_ticket", message=message.pk)
 
 
 def _message_added(ticket: Ticket, profiles, message: TicketMessage):
     if message.kind == MessageKind.STAFF:
         yield _to_customer(ticket, profiles, "staff_reply", message=message.pk)
     elif message.kind == MessageKind.CUSTOMER:
-        yield _to_staff(ticket, profiles, "customer_replied", message=message.pk)
+        yield from _to_staff(ticket, profiles, "customer_replied", message=message.pk)
     elif message.kind == MessageKind.NOTE and message.author_id is not None:
         # Notes go to the assignee only, and never back to who wrote them.
         if ticket.assignee_id and ticket.assignee_id != message.author_id:
@@ -113,8 +112,8 @@ def _status_changed(ticket: Ticket, profiles, old: str, new: str):
 
 
 def customer_language(ticket: Ticket, profile: CustomerProfile | None) -> str:
-    """Ticket language, else the customer's preference, else the fallback."""
-    return first_offered(ticket.language, profile.language if profile else "")
+    """The adapter's language of a mail about ``ticket`` to its customer."""
+    return get_adapter().customer_language(profile, ticket)
 
 
 def _to_customer(ticket: Ticket, profiles: _Profiles, event: str, **context):
@@ -126,31 +125,19 @@ def _to_customer(ticket: Ticket, profiles: _Profiles, event: str, **context):
 
 
 def _to_staff(ticket: Ticket, profiles: _Profiles, event: str, **context):
-    if ticket.assignee_id:
-        return _to_user(ticket, profiles, ticket.assignee, event, **context)
-    if _is_customer_address(ticket, profiles, conf.staff_notify_email()):
-        return None
-    return _write(
-        ticket,
-        profiles,
-        event,
-        conf.staff_notify_email(),
-        first_offered(settings.LANGUAGE_CODE),
-        context,
-    )
+    """The adapter's staff recipients, never the ticket's customer."""
+    for recipient in get_adapter().staff_recipients(ticket, event):
+        email = recipient.email
+        if email and not _is_customer_address(ticket, profiles, email):
+            yield _write(ticket, profiles, event, email, recipient.language, context)
 
 
 def _to_user(ticket: Ticket, profiles: _Profiles, user, event: str, **context):
     """A staff user, in their Wagtail admin language."""
     if not user.email or _is_customer_address(ticket, profiles, user.email):
         return None
-    wagtail_profile = getattr(user, "wagtail_userprofile", None)
-    preferred = (
-        getattr(wagtail_profile, "preferred_language", "") or settings.LANGUAGE_CODE
-    )
-    return _write(
-        ticket, profiles, event, user.email, first_offered(preferred), context
-    )
+    language = get_adapter().staff_language(user)
+    return _write(ticket, profiles, event, user.email, language, context)
 
 
 def _is_customer_address(ticket: Ticket, profiles: _Profiles, address: str) -> bool:

@@ -1,7 +1,8 @@
 """Rendering and sending one outbox row.
 
 Each mail is a template triplet under ``vivadesk_wagtail/mail/``:
-``<event>_subject.txt``, ``<event>.txt`` and ``<event>.html``, rendered inside
+``<event>_subject.txt``, ``<event>.txt`` and ``<event>.html``, rendered by the
+site's adapter (``adapter.render_mail``) inside
 ``translation.override(row.language)`` (a background task has no language of
 its own). Customer text only ever enters as context — autoescaped in the HTML
 part, never part of template source. The subject and the text part are
@@ -15,15 +16,13 @@ import logging
 import smtplib
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template import Context
-from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 from .. import conf
 from ..accounts import links as account_links
+from ..adapter import Rendered, get_adapter
 from ..languages import first_offered
 from ..models import CustomerProfile, OutboundEmail, TicketMessage, TicketStatus
 from ..portal import links
@@ -54,13 +53,6 @@ class PermanentFailure(Exception):
 
 class TemporaryFailure(Exception):
     """The mail could not be handed over now (refused connection, 4xx)."""
-
-
-@dataclass
-class Rendered:
-    subject: str
-    text: str
-    html: str
 
 
 def context_for(row: OutboundEmail) -> dict:
@@ -119,12 +111,6 @@ def _confirmed(ticket) -> bool:
     return bool(profile and profile.is_confirmed)
 
 
-def _render_plain(name: str, context: dict) -> str:
-    """Render a text template without HTML escaping."""
-    template = get_template(name).template
-    return template.render(Context(context, autoescape=False))
-
-
 def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
     """A header value on one line: no line breaks or other control
     characters, runs of white space collapsed, at most ``limit`` characters."""
@@ -142,13 +128,11 @@ def render(row: OutboundEmail) -> Rendered:
     row.language = first_offered(row.language)  # for this rendering only
     with translation.override(row.language):
         context = context_for(row)
-        subject = _render_plain(f"{TEMPLATE_DIR}/{row.event}_subject.txt", context)
-        text = _render_plain(f"{TEMPLATE_DIR}/{row.event}.txt", context)
-        html = render_to_string(f"{TEMPLATE_DIR}/{row.event}.html", context)
-    subject = one_line(subject)
+        mail = get_adapter().render_mail(f"{TEMPLATE_DIR}/{row.event}", context)
+    subject = one_line(mail.subject)
     if row.ticket and f"[{row.ticket.reference}]" not in subject:
         subject = one_line(f"[{row.ticket.reference}] {subject}")
-    return Rendered(subject=subject, text=text.strip() + "\n", html=html)
+    return Rendered(subject=subject, text=mail.text.strip() + "\n", html=mail.html)
 
 
 def bounce_address(row: OutboundEmail) -> str:

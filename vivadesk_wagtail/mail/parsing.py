@@ -340,7 +340,23 @@ class _Piece:
 class _Walk:
     """The body as :class:`_Piece` s in order, attachments into ``parsed``;
     refuses nesting deeper than :data:`MAX_DEPTH`, reads at most
-    :data:`MAX_PARTS` leaf parts."""
+    :data:`MAX_PARTS` leaf parts.
+
+    A walk of its own rather than ``EmailMessage.get_body()`` and
+    ``iter_attachments()`` of :data:`email.policy.default`, which cannot give
+    this behaviour: ``get_body`` returns one part, where the body is every
+    inline part in order (a text with an HTML signature part); in a
+    ``multipart/alternative`` it takes the first of a type, not the last one
+    with text (RFC 2046); it has no depth limit (mail nested deeper than
+    :data:`MAX_DEPTH` must raise :class:`MalformedMailError`).
+    ``iter_attachments`` looks at one level only and returns a second inline
+    text part as an attachment, and ``is_attachment()`` ignores a file name on
+    an inline part. The parse stays :data:`email.policy.compat32`: its raw
+    header values go to :func:`.charsets.decode` (``policy.default`` makes
+    raw 8-bit text that is not UTF-8, such as windows-1252, replacement
+    characters), to the strict ``From`` parser, to :mod:`.classify` and to
+    the dedupe key, read exactly as :func:`parse_headers` reads them.
+    """
 
     def __init__(self, parsed: ParsedMail) -> None:
         self.parsed = parsed
@@ -405,8 +421,8 @@ def _plain_as_html(text: str) -> str:
 
 
 def _is_attachment(part: Message) -> bool:
-    disposition = (part.get("Content-Disposition") or "").split(";")[0].strip()
-    return disposition.lower() == "attachment" or bool(part.get_filename())
+    """Disposition ``attachment``, or any part that names a file."""
+    return part.get_content_disposition() == "attachment" or bool(part.get_filename())
 
 
 def _read_body(parsed: ParsedMail) -> None:

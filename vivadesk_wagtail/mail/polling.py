@@ -1,40 +1,6 @@
-"""Polling django-mailbox ``Mailbox`` rows, store-first and one at a time.
-
-The transports are django-mailbox's (IMAP with ``?archive=``, POP3, Gmail,
-Office 365), driven by this module instead of ``Mailbox.get_new_mail()``:
-
-* the raw bytes each transport fetched are kept and recorded as an
-  :class:`InboundMail` *before* the mail is removed from the server (the
-  transports remove a mail only after the generator resumes); if recording
-  fails the loop stops and the mail stays on the server;
-* IMAP folders (also Gmail's) are read by :class:`.imap.ImapMailbox`, which
-  fetches only mail not flagged ``\\Deleted``, with ``BODY.PEEK[]``, and moves
-  each recorded mail to the archive folder on its own (``UID MOVE``, or copy,
-  flag and ``UID EXPUNGE``): a poll killed half-way leaves each mail either
-  in the folder or once in the archive folder, never copied twice. The
-  poller tells it whether a mail was new, so one recorded before is first
-  looked up in the archive folder;
-* django-mailbox's own ``Message`` rows are not written: their 255-character
-  ``from_header`` is a poison message on PostgreSQL (its #218), they store a
-  re-serialised copy, not the bytes, and attachments in the public default
-  storage;
-* maildirs are read with a transport that removes a mail only after it was
-  recorded (django-mailbox removes it before its handler runs);
-* one mailbox failing never stops the others, and its consecutive failures
-  are counted for monitoring.
-
-One poller at a time: a lease row (:class:`MailboxPoll`) is taken by a
-conditional UPDATE for ``MAILBOX_POLL_LEASE`` (default a minute) and renewed by the
-same kind of UPDATE, on the holder's token, after each recorded mail once a
-third of the lease has passed. A poller whose renewal finds the lease taken
-by another stops after the mail it has just recorded (that mail stays on the
-server for the new holder, which finds it recorded already). The holder is
-written as ``host:pid:token``; a poller on the same host takes over at once
-a lease whose process is gone (killed worker), pollers elsewhere wait until
-the lease runs out. With the schedule polling every minute, a mailbox is
-read again at most two minutes after its poller died, and by the next poll
-on the same host. A host name stands for one process-id space: containers that
-share one must not share their name.
+"""Polling django-mailbox ``Mailbox`` rows, store-first and one at a time:
+django-mailbox's transports, driven here instead of ``Mailbox.get_new_mail()``
+(:func:`poll_mailbox`), one poller per mailbox under a lease (:func:`acquire`).
 """
 
 from __future__ import annotations
@@ -166,7 +132,22 @@ def _holder_gone(holder: str) -> bool:
 
 
 def acquire(box: Mailbox) -> str | None:
-    """Take the mailbox's lease; ``None`` if another poller holds it."""
+    """Take the mailbox's lease; ``None`` if another poller holds it.
+
+    One poller at a time: the lease row (:class:`MailboxPoll`) is taken by a
+    conditional UPDATE for ``MAILBOX_POLL_LEASE`` (default a minute) and
+    renewed by the same kind of UPDATE, on the holder's token, after each
+    recorded mail once a third of the lease has passed (:class:`_Lease`). A
+    poller whose renewal finds the lease taken by another stops after the
+    mail it has just recorded (that mail stays on the server for the new
+    holder, which finds it recorded already). The holder is written as
+    ``host:pid:token``; a poller on the same host takes over at once a lease
+    whose process is gone (killed worker), pollers elsewhere wait until the
+    lease runs out. With the schedule polling every minute, a mailbox is read
+    again at most two minutes after its poller died, and by the next poll on
+    the same host. A host name stands for one process-id space: containers
+    that share one must not share their name.
+    """
     MailboxPoll.objects.get_or_create(mailbox=box)
     holder = _new_holder()
     now = timezone.now()
@@ -261,8 +242,32 @@ def _record_all(box: Mailbox, connection, lease: _Lease) -> int:
 
 
 def poll_mailbox(box: Mailbox) -> int:
-    """Fetch and record every mail of one mailbox; returns how many were new.
-    Raises on connection or storage errors (after releasing the lease)."""
+    r"""Fetch and record every mail of one mailbox; returns how many were new.
+    Raises on connection or storage errors (after releasing the lease).
+
+    The transports are django-mailbox's (IMAP with ``?archive=``, POP3, Gmail,
+    Office 365), driven here instead of ``Mailbox.get_new_mail()``:
+
+    * the raw bytes each transport fetched are kept and recorded as an
+      :class:`InboundMail` *before* the mail is removed from the server (the
+      transports remove a mail only after the generator resumes); if
+      recording fails the loop stops and the mail stays on the server;
+    * IMAP folders (also Gmail's) are read by :class:`.imap.ImapMailbox`,
+      which fetches only mail not flagged ``\Deleted``, with ``BODY.PEEK[]``,
+      and moves each recorded mail to the archive folder on its own (``UID
+      MOVE``, or copy, flag and ``UID EXPUNGE``): a poll killed half-way
+      leaves each mail either in the folder or once in the archive folder,
+      never copied twice. The poller tells it whether a mail was new, so one
+      recorded before is first looked up in the archive folder;
+    * django-mailbox's own ``Message`` rows are not written: their
+      255-character ``from_header`` is a poison message on PostgreSQL (its
+      #218), they store a re-serialised copy, not the bytes, and attachments
+      in the public default storage;
+    * maildirs are read with a transport that removes a mail only after it
+      was recorded (django-mailbox removes it before its handler runs);
+    * one mailbox failing never stops the others (:func:`poll_all`), and its
+      consecutive failures are counted for monitoring.
+    """
     token = acquire(box)
     if token is None:
         logger.info("Mailbox %s is being polled elsewhere", box.name)

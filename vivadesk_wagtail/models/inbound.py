@@ -1,12 +1,5 @@
-"""Inbound mail as it arrived: stored first, processed later, never lost.
-
-Every mail the help desk receives (a polled mailbox, django-mailbox's
-``message_received`` signal, or ``manage.py vivadesk_ingest``) becomes one
-:class:`InboundMail` row holding its raw bytes in the private storage *before*
-anything else happens. The unique ``dedupe_key`` (the Message-ID and a
-fingerprint of the mail, ``mail.rawmail.dedupe_key``) makes a second delivery
-of the same mail a no-op, and keeps a different mail reusing the Message-ID.
-Processing then moves the row out of ``pending`` exactly once.
+"""Inbound mail as it arrived: stored first, processed later, never lost
+(:class:`InboundMail`).
 """
 
 from __future__ import annotations
@@ -51,6 +44,14 @@ class InboundMailQuerySet(models.QuerySet):
 
 
 class InboundMail(models.Model):
+    """Every mail the help desk receives (a polled mailbox, django-mailbox's
+    ``message_received`` signal, or ``manage.py vivadesk_ingest``) becomes one
+    row holding its raw bytes in the private storage *before* anything else
+    happens. The unique ``dedupe_key`` (the Message-ID and a fingerprint of
+    the mail, ``mail.rawmail.dedupe_key``) makes a second delivery of the
+    same mail a no-op, and keeps a different mail reusing the Message-ID.
+    Processing then moves the row out of ``pending`` exactly once."""
+
     #: ``mid:<fingerprint with the Message-ID>``, ``fp:<fingerprint>`` (no
     #: Message-ID) or ``raw:<sha256 of the bytes>`` (neither Message-ID nor
     #: Date); see ``mail.rawmail.dedupe_key``. Rows whose raw mail was gone

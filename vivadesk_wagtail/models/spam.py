@@ -1,9 +1,5 @@
-"""Contact-form posts caught by the spam traps, kept for agents to review.
-
-A caught post opened no ticket, made no account and mailed nobody. Its
-fields are kept as the form cleaned them, its files in the private storage
-(``files``), for ``SPAM_RETENTION``; ``services.spam`` turns one into a
-ticket or deletes it.
+"""Contact-form posts caught by the spam traps, kept for agents to review
+(:class:`CaughtSubmission`).
 """
 
 from __future__ import annotations
@@ -21,6 +17,11 @@ class CaughtReason(models.TextChoices):
 
 
 class CaughtSubmission(models.Model):
+    """A caught post opened no ticket, made no account and mailed nobody. Its
+    fields are kept as the form cleaned them, its files in the private
+    storage (``files``), for ``SPAM_RETENTION``; ``services.spam`` turns one
+    into a ticket or deletes it."""
+
     created_at = models.DateTimeField(_("received"), auto_now_add=True)
     reason = models.CharField(_("reason"), max_length=16, choices=CaughtReason)
     #: What the hidden field held (a bot's link, mostly), cut to 300.

@@ -1,18 +1,6 @@
 """The contact form: fixed core fields, the editor's extra fields, and the
-spam traps (a honeypot field and a signed time stamp of when it was shown).
-
-The honeypot is for bots only: the page renders it apart from the other
-fields, in a container with ``hidden`` and ``aria-hidden`` (so neither
-people, nor assistive technology, nor Tab reach it, with or without the
-stylesheet), ``tabindex="-1"``, ``autocomplete="off"`` and a name no browser
-or password manager fills (:data:`HONEYPOT`).
-
-The stamp is bound to the visitor's CSRF cookie (a digest of its secret, the
-same cookie the POST must carry anyway): a stamp copied into another browser,
-or from before a login that rotated the cookie, is forged. A stamp older than
-``FORM_MAX_AGE`` is no bot's: the form comes back with what was typed and a
-request to send it again. Every form shown, also one shown again, carries a
-fresh stamp.
+spam traps (a honeypot field, :data:`HONEYPOT`, and a signed time stamp of
+when it was shown, :func:`make_stamp`).
 """
 
 from __future__ import annotations
@@ -33,7 +21,11 @@ from ..services import customers
 
 CORE_FIELDS = ("name", "email", "subject", "message", "attachments")
 #: The honeypot's name: nothing autofill looks for (not "website", "url",
-#: "name", "email", "phone", "company", "address", …).
+#: "name", "email", "phone", "company", "address", …). The honeypot is for
+#: bots only: the page renders it apart from the other fields, in a container
+#: with ``hidden`` and ``aria-hidden`` (so neither people, nor assistive
+#: technology, nor Tab reach it, with or without the stylesheet),
+#: ``tabindex="-1"`` and ``autocomplete="off"``.
 HONEYPOT = "vd_reserve"
 TRAP_FIELDS = (HONEYPOT, "shown", "idempotency_key")
 SHOWN_SALT = "vivadesk_wagtail.contact.shown"
@@ -55,6 +47,13 @@ def csrf_binding(request) -> str:
 
 
 def make_stamp(request, shown_at: float | None = None) -> str:
+    """The signed stamp of when the form was shown, bound to the visitor's
+    CSRF cookie (a digest of its secret, the same cookie the POST must carry
+    anyway): a stamp copied into another browser, or from before a login that
+    rotated the cookie, is forged. A stamp older than ``FORM_MAX_AGE`` is no
+    bot's: the form comes back with what was typed and a request to send it
+    again. Every form shown, also one shown again, carries a fresh stamp
+    (:class:`StampField`)."""
     shown_at = time.time() if shown_at is None else shown_at
     return signing.dumps([shown_at, csrf_binding(request)], salt=SHOWN_SALT)
 

@@ -1,11 +1,5 @@
-"""Which addresses this browser got a confirmation mail for, and when.
-
-A signed cookie lists, for the last day, a digest of each address whose
-confirmation the contact form queued in this browser, with the time. When
-the per-address cap holds a confirmation back, the thank-you page may then
-say "we sent you one at …, look in your spam folder" without telling anybody
-else that the address was used: only the browser that made that post knows
-it. The cookie holds no address, and a forged or foreign one is ignored.
+"""Which addresses this browser got a confirmation mail for, and when: a
+signed cookie only that browser has (:func:`remember`, :func:`sent_at`).
 """
 
 from __future__ import annotations
@@ -53,7 +47,16 @@ def sent_at(request, address: str) -> datetime | None:
 
 
 def remember(request, response, address: str) -> None:
-    """Note on ``response`` that a confirmation for ``address`` was queued."""
+    """Note on ``response`` that a confirmation for ``address`` was queued.
+
+    The signed cookie lists, for the last day, a digest of each address whose
+    confirmation the contact form queued in this browser, with the time. When
+    the per-address cap holds a confirmation back, the thank-you page may
+    then say "we sent you one at …, look in your spam folder" without telling
+    anybody else that the address was used: only the browser that made that
+    post knows it. The cookie holds no address, and a forged or foreign one
+    is ignored (:func:`sent_at`).
+    """
     digest = _digest(address)
     records = [r for r in _records(request) if r[0] != digest]
     records = [*records, [digest, time.time()]][-MAX_RECORDS:]

@@ -1,39 +1,8 @@
 """Serving a contact page: rate limit, spam traps, then ``services.intake``.
-
-Wagtail's ``AbstractForm.serve`` runs the post; ``ContactPage`` overrides
-its seams with the steps here: ``serve`` asks :func:`rate_limited` first,
+``ContactPage`` overrides the seams of Wagtail's ``AbstractForm.serve`` with
+the steps here: ``serve`` asks :func:`rate_limited` first,
 ``process_form_submission`` is :func:`submit`, ``render_landing_page`` is
 :func:`landing`.
-
-Only stored posts count toward the per-IP limit, checked before and counted
-after: over it, the form comes back with everything typed, when to send it
-again, and HTTP 429. A post the traps catch (honeypot filled, sent faster
-than a person can, a forged or another visitor's time stamp) opens no ticket
-and mails nobody: it is kept as spam for agents to review
-(``services.spam``), and its thank-you page says so, without a ticket id.
-
-The thank-you page of a ticket tells what became of its confirmation mail
-(``intake.Outcome``) and never whether the address had an account
-(DESIGN.md): to a visitor not signed in as the address's customer it shows
-
-- "mail sent": queued now, whatever the account (new, unconfirmed or
-  confirmed: the caps apply to every address alike);
-- "mail sent at …": held back by the per-address cap, and this browser had a
-  confirmation queued for that address before (``pages.recent``, a signed
-  cookie only that browser has): look in the spam folder;
-- "no mail now" otherwise, one text for both causes — the caps (another
-  visitor's recent post) and an address marked undeliverable (which only an
-  account can be) — naming both, with the phone number. That much (the
-  address was used lately, or bounces) a truthful page cannot hide from a
-  stranger who posts for it; which of the two, and the account's state, it
-  does.
-
-The account paragraph is the same sentence for every address: requests are
-kept in an account for the address, created with its first request, and
-until it is confirmed the mail's link confirms it. True for a new, an
-unconfirmed and a confirmed address alike, so it tells a new customer what
-happened and a stranger nothing. The address's own customer, signed in, is
-told plainly that the mail bounced, and gets the link to the ticket.
 """
 
 from __future__ import annotations
@@ -78,7 +47,12 @@ class Submitted:
 def rate_limited(page, request):
     """The form again with HTTP 429 when the client IP is over its limit of
     stored posts (checked before the form is read, counted by
-    :func:`submit`); ``None`` when it may post."""
+    :func:`submit`); ``None`` when it may post.
+
+    Only stored posts count toward the per-IP limit, checked before and
+    counted after: over it, the form comes back with everything typed, when
+    to send it again, and HTTP 429.
+    """
     if request.method != "POST":
         return None
     wait = ratelimits.form_post_wait(request)
@@ -92,7 +66,13 @@ def rate_limited(page, request):
 
 def submit(page, request, form) -> Submitted:
     """Store a valid post: a ticket through ``services.intake``, or a caught
-    post through ``services.spam``; either counts toward the IP's limit."""
+    post through ``services.spam``; either counts toward the IP's limit.
+
+    A post the traps catch (honeypot filled, sent faster than a person can, a
+    forged or another visitor's time stamp) opens no ticket and mails nobody:
+    it is kept as spam for agents to review (``services.spam``), and its
+    thank-you page says so, without a ticket id.
+    """
     data = form.cleaned_data
     reason = form.caught_by()
     if reason:
@@ -110,7 +90,33 @@ def submit(page, request, form) -> Submitted:
 
 def landing(page, request, submitted: Submitted | None):
     """The thank-you page of ``submitted``; ``None`` (the editor's preview)
-    shows it for an example ticket id."""
+    shows it for an example ticket id.
+
+    The thank-you page of a ticket tells what became of its confirmation mail
+    (``intake.Outcome``, :func:`_mail_state`) and never whether the address
+    had an account (DESIGN.md): to a visitor not signed in as the address's
+    customer it shows
+
+    - "mail sent": queued now, whatever the account (new, unconfirmed or
+      confirmed: the caps apply to every address alike);
+    - "mail sent at …": held back by the per-address cap, and this browser
+      had a confirmation queued for that address before (``pages.recent``, a
+      signed cookie only that browser has): look in the spam folder;
+    - "no mail now" otherwise, one text for both causes — the caps (another
+      visitor's recent post) and an address marked undeliverable (which only
+      an account can be) — naming both, with the phone number. That much (the
+      address was used lately, or bounces) a truthful page cannot hide from a
+      stranger who posts for it; which of the two, and the account's state,
+      it does.
+
+    The account paragraph is the same sentence for every address: requests
+    are kept in an account for the address, created with its first request,
+    and until it is confirmed the mail's link confirms it. True for a new, an
+    unconfirmed and a confirmed address alike, so it tells a new customer
+    what happened and a stranger nothing. The address's own customer, signed
+    in, is told plainly that the mail bounced, and gets the link to the
+    ticket.
+    """
     if submitted is None:
         return _landing_preview(page, request)
     if submitted.caught:

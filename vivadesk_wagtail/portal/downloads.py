@@ -1,10 +1,5 @@
-"""Serving attachments from the private storage.
-
-Only the ticket's customer (and help-desk agents) get a file; everybody else
-gets a 404 that does not tell whether it exists. Files are always served
-download-only and inert (decision 5 of DESIGN.md): ``Content-Disposition:
-attachment`` with an RFC 5987 ``filename*``, ``X-Content-Type-Options:
-nosniff`` and ``Content-Security-Policy: default-src 'none'; sandbox``.
+"""Serving attachments from the private storage, to the ticket's customer and
+agents only, always download-only and inert (:func:`download`).
 """
 
 from __future__ import annotations
@@ -54,6 +49,12 @@ def served_type(content_type: str) -> str:
 @require_safe
 @login_required
 def download(request, reference: str, pk: int):
+    """Only the ticket's customer (and help-desk agents) get a file; everybody
+    else gets a 404 that does not tell whether it exists. Files are always
+    served download-only and inert (decision 5 of DESIGN.md):
+    ``Content-Disposition: attachment`` with an RFC 5987 ``filename*``,
+    ``X-Content-Type-Options: nosniff`` and ``Content-Security-Policy:
+    default-src 'none'; sandbox``."""
     attachment = queries.downloadable_attachment(request.user, reference, pk)
     try:
         handle = attachment.file.open("rb")

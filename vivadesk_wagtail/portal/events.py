@@ -1,9 +1,6 @@
-"""System events of a thread as readable text in the reader's language,
-and where a message came from when its sender is not verified.
-
-Events are stored machine-readable (``{"event": "status", "old": …, "new":
-…}``) and rendered here at request time, so a German customer reads German
-even when the change was made by an English-speaking agent.
+"""System events of a thread as readable text in the reader's language
+(:func:`event_text`), and where a message came from when its sender is not
+verified (:func:`origin_text`).
 """
 
 from __future__ import annotations
@@ -40,7 +37,12 @@ def _status_text(message: TicketMessage, reader) -> str:
 
 
 def event_text(message: TicketMessage, reader=None) -> str:
-    """The sentence the portal shows for one event message."""
+    """The sentence the portal shows for one event message.
+
+    Events are stored machine-readable (``{"event": "status", "old": …,
+    "new": …}``) and rendered here at request time, so a German customer
+    reads German even when the change was made by an English-speaking agent.
+    """
     event = message.event if isinstance(message.event, dict) else {}
     if event.get("event") == "status":
         return _status_text(message, reader)

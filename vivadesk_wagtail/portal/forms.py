@@ -1,10 +1,4 @@
-"""Forms of the customer portal.
-
-Uploads are checked by ``fields.AttachmentsField`` while the form is cleaned,
-and against the customer's storage quota (``services.quota``): a refused file
-makes the whole form invalid before anything is written, so no half-saved
-rows or files are left behind.
-"""
+"""Forms of the customer portal."""
 
 from __future__ import annotations
 
@@ -36,7 +30,13 @@ def scoped_key(user, raw: str) -> str:
 
 
 class UploadFormMixin(forms.Form):
-    """A message text, attachments and the hidden idempotency key."""
+    """A message text, attachments and the hidden idempotency key.
+
+    Uploads are checked by ``fields.AttachmentsField`` while the form is
+    cleaned, and against the customer's storage quota (``services.quota``): a
+    refused file makes the whole form invalid before anything is written, so
+    no half-saved rows or files are left behind.
+    """
 
     body = forms.CharField(
         label=_("Your message"),

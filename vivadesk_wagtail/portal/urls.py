@@ -5,16 +5,22 @@ from django.urls import path
 from . import account, downloads, views
 
 urlpatterns = [
-    path("requests/", views.my_requests, name="my_requests"),
-    path("requests/new/", views.new_request, name="new_request"),
-    path("requests/<str:reference>/", views.ticket_detail, name="ticket"),
-    path("requests/<str:reference>/comment/", views.comment, name="comment"),
+    path("requests/", views.MyRequestsView.as_view(), name="my_requests"),
+    path("requests/new/", views.NewRequestView.as_view(), name="new_request"),
+    path("requests/<str:reference>/", views.TicketView.as_view(), name="ticket"),
+    path(
+        "requests/<str:reference>/comment/", views.CommentView.as_view(), name="comment"
+    ),
     path("requests/<str:reference>/done/", views.mark_done, name="mark_done"),
     path(
         "requests/<str:reference>/attachments/<int:pk>/",
         downloads.download,
         name="attachment",
     ),
-    path("account/", account.account, name="account"),
-    path("account/password/", account.change_password, name="change_password"),
+    path("account/", account.AccountView.as_view(), name="account"),
+    path(
+        "account/password/",
+        account.ChangePasswordView.as_view(),
+        name="change_password",
+    ),
 ]

@@ -13,20 +13,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import translation
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+from django.views import View
 from django.views.decorators.http import (
     require_http_methods,
     require_POST,
     require_safe,
 )
+from django.views.generic.base import TemplateResponseMixin
 
 from .. import ratelimits
+from ..adapter import get_adapter
 from ..dates import local_datetime
 from ..models import (
     OPEN_STATUSES,
@@ -56,36 +60,40 @@ def _counts(user) -> dict:
     )
 
 
-@require_safe
-@login_required
-def my_requests(request):
-    listing = queries.Listing.from_params(request.GET)
-    counts = _counts(request.user)
-    paginator = Paginator(queries.customer_tickets(request.user, listing), PER_PAGE)
-    if not listing.q:
-        # The filter counts already tell the total: spare the COUNT query.
-        paginator.count = counts[listing.state]
-    page = paginator.get_page(request.GET.get("page"))
-    filters = [
-        (key, label, counts[key], listing.querystring(state=key))
-        for key, label in (
-            ("open", pgettext("requests filter", "Open")),
-            ("done", _("Done and closed")),
-            ("all", _("All")),
+@method_decorator([require_safe, login_required], name="dispatch")
+class MyRequestsView(TemplateResponseMixin, View):
+    """ "My requests": the customer's tickets, filtered and paginated."""
+
+    template_name = "vivadesk_wagtail/portal/my_requests.html"
+    paginate_by = PER_PAGE
+
+    def get(self, request):
+        listing = queries.Listing.from_params(request.GET)
+        counts = _counts(request.user)
+        tickets = queries.customer_tickets(request.user, listing)
+        paginator = Paginator(tickets, self.paginate_by)
+        if not listing.q:
+            # The filter counts already tell the total: spare the COUNT query.
+            paginator.count = counts[listing.state]
+        page = paginator.get_page(request.GET.get("page"))
+        filters = [
+            (key, label, counts[key], listing.querystring(state=key))
+            for key, label in (
+                ("open", pgettext("requests filter", "Open")),
+                ("done", _("Done and closed")),
+                ("all", _("All")),
+            )
+        ]
+        return self.render_to_response(
+            {
+                "listing": listing,
+                "page_obj": page,
+                "tickets": page.object_list,
+                "filters": filters,
+                "counts": counts,
+                "page_query": listing.querystring(),
+            }
         )
-    ]
-    return render(
-        request,
-        "vivadesk_wagtail/portal/my_requests.html",
-        {
-            "listing": listing,
-            "page_obj": page,
-            "tickets": page.object_list,
-            "filters": filters,
-            "counts": counts,
-            "page_query": listing.querystring(),
-        },
-    )
 
 
 def _attachment_links(ticket: Ticket):
@@ -151,40 +159,39 @@ def _form_data(ticket: Ticket) -> list[dict]:
     ]
 
 
-def render_ticket(
-    request, ticket: Ticket, form: CommentForm | None = None, status: int = 200
-):
-    entries = _entries(ticket, request.user)
-    attachments = [a for e in entries for a in e.get("attachments", ())]
-    follows = ticket.follows
-    if follows is not None and follows.customer_id != request.user.pk:
-        follows = None
-    closed = ticket.status == TicketStatus.CLOSED
-    return render(
-        request,
-        "vivadesk_wagtail/portal/ticket.html",
-        {
+class TicketPageMixin(TemplateResponseMixin):
+    """The ticket page: its thread and the comment form."""
+
+    template_name = "vivadesk_wagtail/portal/ticket.html"
+    form_class = CommentForm
+
+    def render_ticket(self, ticket: Ticket, form=None, status: int = 200):
+        user = self.request.user
+        entries = _entries(ticket, user)
+        attachments = [a for e in entries for a in e.get("attachments", ())]
+        follows = ticket.follows
+        if follows is not None and follows.customer_id != user.pk:
+            follows = None
+        closed = ticket.status == TicketStatus.CLOSED
+        context = {
             "ticket": ticket,
             "entries": entries,
             "attachments": attachments,
             "form_data": _form_data(ticket),
-            "form": form or CommentForm(initial={"key": new_key()}),
+            "form": form or self.form_class(initial={"key": new_key()}),
             "closed": closed,
             "can_mark_done": ticket.is_open,
             "follows": follows,
             # Only a closed ticket can be followed by a new one.
-            "followed_by": list(queries.followed_by(request.user, ticket))
-            if closed
-            else [],
-        },
-        status=status,
-    )
+            "followed_by": list(queries.followed_by(user, ticket)) if closed else [],
+        }
+        return self.render_to_response(context, status=status)
 
 
-@require_safe
-@login_required
-def ticket_detail(request, reference: str):
-    return render_ticket(request, queries.get_ticket(request.user, reference))
+@method_decorator([require_safe, login_required], name="dispatch")
+class TicketView(TicketPageMixin, View):
+    def get(self, request, reference: str):
+        return self.render_ticket(queries.get_ticket(request.user, reference))
 
 
 def _closed_message(request, ticket: Ticket) -> None:
@@ -197,28 +204,31 @@ def _closed_message(request, ticket: Ticket) -> None:
     )
 
 
-@require_POST
-@login_required
-def comment(request, reference: str):
-    ticket = queries.get_ticket(request.user, reference)
-    if ticket.status == TicketStatus.CLOSED:
-        _closed_message(request, ticket)
-        return redirect(ticket_url(ticket))
-    form = CommentForm(request.POST, request.FILES, customer=request.user)
-    if not form.is_valid():
-        messages.error(request, _("Your comment was not saved. Please check it."))
-        return render_ticket(request, ticket, form)
-    if ratelimits.portal_post_limited(request):
-        _ask_to_wait(form)
-        return render_ticket(request, ticket, form, status=429)
-    data = form.cleaned_data
-    try:
-        ticket_service.add_message(ticket, _customer_message(request, data))
-    except ticket_service.TicketClosedError:
-        _closed_message(request, ticket)
-        return redirect(ticket_url(ticket))
-    messages.success(request, _("Thank you! Your comment was added."))
-    return redirect(ticket_url(ticket) + "#latest")
+@method_decorator([require_POST, login_required], name="dispatch")
+class CommentView(TicketPageMixin, View):
+    """A customer's comment; an invalid or rate-limited one shows the ticket
+    page again with the form as typed."""
+
+    def post(self, request, reference: str):
+        ticket = queries.get_ticket(request.user, reference)
+        if ticket.status == TicketStatus.CLOSED:
+            _closed_message(request, ticket)
+            return redirect(ticket_url(ticket))
+        form = self.form_class(request.POST, request.FILES, customer=request.user)
+        if not form.is_valid():
+            messages.error(request, _("Your comment was not saved. Please check it."))
+            return self.render_ticket(ticket, form)
+        if ratelimits.portal_post_limited(request):
+            _ask_to_wait(form)
+            return self.render_ticket(ticket, form, status=429)
+        data = form.cleaned_data
+        try:
+            ticket_service.add_message(ticket, _customer_message(request, data))
+        except ticket_service.TicketClosedError:
+            _closed_message(request, ticket)
+            return redirect(ticket_url(ticket))
+        messages.success(request, _("Thank you! Your comment was added."))
+        return redirect(ticket_url(ticket) + "#latest")
 
 
 @require_POST
@@ -253,40 +263,42 @@ def _closed_ticket(user, reference: str) -> Ticket | None:
     )
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-@login_required
-def new_request(request):
-    if request.method != "POST":
+@method_decorator(
+    [require_http_methods(["GET", "HEAD", "POST"]), login_required], name="dispatch"
+)
+class NewRequestView(TemplateResponseMixin, View):
+    """A new request; ``?follows=<reference>`` continues a closed ticket."""
+
+    template_name = "vivadesk_wagtail/portal/new_request.html"
+    form_class = NewRequestForm
+
+    def get(self, request):
         follows = _closed_ticket(request.user, request.GET.get("follows", ""))
         initial = {"key": new_key()}
         if follows is not None:
             initial.update(follows=follows.reference, subject=follows.subject)
-        form = NewRequestForm(initial=initial)
-    else:
-        form = NewRequestForm(request.POST, request.FILES, customer=request.user)
+        return self.show(self.form_class(initial=initial), follows)
+
+    def post(self, request):
+        form = self.form_class(request.POST, request.FILES, customer=request.user)
         follows = _closed_ticket(request.user, request.POST.get("follows", ""))
-        if form.is_valid():
-            if ratelimits.portal_post_limited(request):
-                _ask_to_wait(form)
-                return _new_request_page(request, form, follows, status=429)
-            ticket = _open(request, form.cleaned_data, follows)
-            messages.success(
-                request,
-                _("Thank you! Your request %(reference)s was received.")
-                % {"reference": ticket.reference},
-            )
-            return redirect(ticket_url(ticket))
-        messages.error(request, _("Your request was not sent. Please check it."))
-    return _new_request_page(request, form, follows)
+        if not form.is_valid():
+            messages.error(request, _("Your request was not sent. Please check it."))
+            return self.show(form, follows)
+        if ratelimits.portal_post_limited(request):
+            _ask_to_wait(form)
+            return self.show(form, follows, status=429)
+        ticket = _open(request, form.cleaned_data, follows)
+        messages.success(
+            request,
+            _("Thank you! Your request %(reference)s was received.")
+            % {"reference": ticket.reference},
+        )
+        return redirect(ticket_url(ticket))
 
-
-def _new_request_page(request, form, follows, status: int = 200):
-    return render(
-        request,
-        "vivadesk_wagtail/portal/new_request.html",
-        {"form": form, "follows": follows},
-        status=status,
-    )
+    def show(self, form, follows, status: int = 200):
+        context = {"form": form, "follows": follows}
+        return self.render_to_response(context, status=status)
 
 
 def _ask_to_wait(form) -> None:
@@ -315,10 +327,13 @@ def _customer_message(request, data: dict) -> ticket_service.NewMessage:
 
 
 def _open(request, data: dict, follows: Ticket | None) -> Ticket:
+    adapter = get_adapter(request)
     return ticket_service.open_ticket(
         customer=request.user,
         subject=data["subject"],
         first=_customer_message(request, data),
         language=translation.get_language() or "",
+        category=adapter.new_ticket_category(request.user, Channel.PORTAL, None),
         follows=follows,
+        acknowledge=adapter.acknowledge_new_ticket(request.user, Channel.PORTAL, True),
     )

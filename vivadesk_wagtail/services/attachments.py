@@ -1,11 +1,4 @@
-"""Storing attachments in the private storage.
-
-Callers validate every upload first (``uploads.validate``), so a refused file
-never leaves half-saved rows or files. The file is written under a generated
-name before its row; should the row fail, the file is removed at once. A file
-whose transaction is rolled back later is removed by
-``tasks.purge_orphan_files``, which deletes stored files no row refers to.
-"""
+"""Storing attachments in the private storage (:func:`store`)."""
 
 from __future__ import annotations
 
@@ -17,7 +10,15 @@ from . import uploads
 
 
 def store(message: TicketMessage, upload) -> TicketAttachment:
-    """Store one upload (an :class:`uploads.Upload` or a Django file)."""
+    """Store one upload (an :class:`uploads.Upload` or a Django file).
+
+    Callers validate every upload first (``uploads.validate``), so a refused
+    file never leaves half-saved rows or files. The file is written under a
+    generated name before its row; should the row fail, the file is removed
+    at once. A file whose transaction is rolled back later is removed by
+    ``tasks.purge_orphan_files``, which deletes stored files no row refers
+    to.
+    """
     upload = uploads.as_upload(upload)
     digest = hashlib.sha256()
     upload.file.seek(0)

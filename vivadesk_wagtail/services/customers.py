@@ -1,9 +1,6 @@
 """Customer accounts: found or created by e-mail address, confirmed later.
-
-An address is normalised once (domain in IDNA ASCII, lower case; local part
-kept as typed, ASCII only) and matched case-insensitively, backed by a unique
-index on ``lower(email)``. Look-alike addresses (dotless ı, fullwidth letters)
-are refused, never folded onto an existing account.
+Addresses are normalised once (:func:`normalize_email`) and matched
+case-insensitively, backed by a unique index on ``lower(email)``.
 """
 
 from __future__ import annotations
@@ -26,7 +23,9 @@ class InvalidAddressError(ValueError):
 
 
 def normalize_email(address: str) -> str:
-    """``local@domain`` with the domain in lower-case IDNA ASCII.
+    """``local@domain`` with the domain in lower-case IDNA ASCII (local part
+    kept as typed). Look-alike addresses (dotless ı, fullwidth letters) are
+    refused, never folded onto an existing account.
 
     Local parts must be ASCII (as Django's ``EmailValidator`` requires): then
     every database folds case the same way. A non-ASCII local part (``mıke``,
@@ -56,8 +55,8 @@ def find_profile(
     the caller's transaction ends.
 
     One statement in SQL (``statements``): the inbound pipeline asks this
-    for every new mail, and the ORM took three times as long to build the
-    query and its objects as running it takes."""
+    for every new mail, and the ORM took far longer to build the query and
+    its objects than running it takes (docs/benchmarks.md)."""
     try:
         email = normalize_email(address)
     except InvalidAddressError:

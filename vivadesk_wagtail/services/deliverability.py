@@ -1,10 +1,5 @@
-"""Whether mail reaches a customer's address.
-
-An address is marked undeliverable by a permanent failure only: the SMTP
-server refused the recipient with a 5xx (``outbox.mark_failed``) or a
-verified bounce reported a 5.x.x for it (``services.inbound``). While it is
-marked, notifications to it are not written; mail the customer asks for
-(activation link, password reset) still goes. An agent clears the mark.
+"""Whether mail reaches a customer's address: marked undeliverable by a
+permanent failure only (:func:`mark_undeliverable`), cleared by an agent.
 """
 
 from __future__ import annotations
@@ -26,7 +21,13 @@ def mark_undeliverable(
 ) -> int:
     """Mark the profile of ``address``: when, why (the SMTP answer or the
     report's status) and the bounce that proved it. An address marked
-    already keeps its first cause. Returns how many profiles changed."""
+    already keeps its first cause. Returns how many profiles changed.
+
+    Called on a permanent failure only: the SMTP server refused the recipient
+    with a 5xx (``outbox.mark_failed``) or a verified bounce reported a 5.x.x
+    for it (``services.inbound``). While it is marked, notifications to it
+    are not written; mail the customer asks for (activation link, password
+    reset) still goes."""
     return (
         CustomerProfile.objects.for_address(address)
         .filter(mail_undeliverable=False)

@@ -2,22 +2,7 @@
 
 ``mail.inbound.process`` calls :func:`handle` inside one transaction per mail;
 staff call :func:`accept_as_reply`, :func:`accept_as_new_ticket`,
-:func:`discard` and :func:`reprocess` from the held-mail screen. Every ticket
-change goes through :mod:`services.tickets`; this module only decides, and
-writes the decision on the mail's row (:func:`save_decision`). It sits below
-the pipeline: a mail sent back to it, and an activation link due to an
-unconfirmed sender, go out as signals (``signals.inbound_released``,
-``signals.activation_reminder_due``).
-
-Trust rules (DESIGN.md, decision 1): the strict ``From`` address must be the
-ticket's customer; the ticket is found by our Message-IDs, else by the
-reference in the subject; anything else is held for staff and the sender gets
-nothing. Automatic mail never reopens, never notifies and never opens tickets.
-Every mail that may change anything (bounces and automatic replies too) is
-first checked for its sender and for DMARC at our MX (``mail.authentication``);
-mail from a staff address is held, never a customer's. A reply found by the
-subject alone, which our MX did not authenticate either, is stored as
-"sender not verified".
+:func:`discard` and :func:`reprocess` from the held-mail screen.
 """
 
 from __future__ import annotations
@@ -37,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from .. import conf, signals
+from ..adapter import get_adapter
 from ..mail import authentication, content, parsing, rawmail, threading
 from ..mail import classify as classifier
 from ..mail.parsing import ParsedMail
@@ -78,7 +64,24 @@ def ignored(reason: str, ticket: Ticket | None = None, **kw) -> Decision:
 
 
 def handle(row: InboundMail, parsed: ParsedMail) -> Decision:
-    """Classify, match and apply one mail (the caller holds the transaction)."""
+    """Classify, match and apply one mail (the caller holds the transaction).
+
+    Every ticket change goes through :mod:`services.tickets`; this module
+    only decides, and writes the decision on the mail's row
+    (:func:`save_decision`). It sits below the pipeline: a mail sent back to
+    it, and an activation link due to an unconfirmed sender, go out as
+    signals (``signals.inbound_released``, ``signals.activation_reminder_due``).
+
+    Trust rules (DESIGN.md, decision 1): the strict ``From`` address must be
+    the ticket's customer; the ticket is found by our Message-IDs, else by
+    the reference in the subject; anything else is held for staff and the
+    sender gets nothing. Automatic mail never reopens, never notifies and
+    never opens tickets. Every mail that may change anything (bounces and
+    automatic replies too) is first checked for its sender and for DMARC at
+    our MX (``mail.authentication``); mail from a staff address is held,
+    never a customer's. A reply found by the subject alone, which our MX did
+    not authenticate either, is stored as "sender not verified".
+    """
     found = classifier.classify(parsed)
     if found.kind == "own":
         logger.info("Dropped our own mail coming back: %s", parsed.message_id)
@@ -379,6 +382,9 @@ def _new_ticket(row: InboundMail, parsed: ParsedMail) -> Decision:
     if not profile.user.is_active or not profile.is_confirmed:
         # Deactivated by staff: held, and no activation link brings it back.
         return held("deactivated_sender")
+    refusal = get_adapter().mail_ticket_refusal(profile, parsed)
+    if refusal:
+        return held(refusal)
     if _flooded(profile.recent_tickets, parsed.sender, InboundOutcome.NEW_TICKET):
         return held("flood")
     return open_from_mail(
@@ -413,8 +419,14 @@ def open_from_mail(
     if not title:
         with translation.override(language or settings.LANGUAGE_CODE):
             title = gettext("(no subject)")
+    adapter = get_adapter()
     ticket = tickets.open_ticket(
-        customer=user, subject=title, first=new, language=language
+        customer=user,
+        subject=title,
+        first=new,
+        language=language,
+        category=adapter.new_ticket_category(user, Channel.EMAIL, None),
+        acknowledge=adapter.acknowledge_new_ticket(user, Channel.EMAIL, True),
     )
     return Decision(
         InboundState.DONE,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
+from ..adapter import get_adapter
 from ..models import Channel, MessageKind, OutboundEmail, Ticket, TicketMessage
 from . import customers, quota, tickets
 
@@ -117,6 +118,10 @@ def _submit(submission: Submission) -> Outcome:
     # Over the quota the request is kept and its files dropped, for agents to
     # see: refusing the post would tell a visitor that the address has files.
     attachments, dropped = quota.keep_within(user, submission.attachments)
+    adapter = get_adapter()
+    acknowledge = adapter.acknowledge_new_ticket(
+        user, Channel.WEB, submission.acknowledge
+    )
     ticket = tickets.open_ticket(
         customer=user,
         subject=submission.subject,
@@ -133,13 +138,13 @@ def _submit(submission: Submission) -> Outcome:
             sender_verified=submission.signed_in,
         ),
         language=submission.language,
-        category=submission.category,
+        category=adapter.new_ticket_category(user, Channel.WEB, submission.category),
         form_data=submission.form_data,
-        acknowledge=submission.acknowledge,
+        acknowledge=acknowledge,
     )
     if dropped:
         _note_dropped_files(ticket, dropped)
-    return Outcome(ticket, _mail_of(user, submission.acknowledge))
+    return Outcome(ticket, _mail_of(user, acknowledge))
 
 
 def _mail_of(user, acknowledge: bool) -> str:

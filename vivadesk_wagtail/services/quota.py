@@ -1,14 +1,7 @@
 """The storage quota of a customer's attachments
-(``VIVADESK["ATTACHMENT_QUOTA_PER_CUSTOMER"]``, ``None`` for none).
-
-A customer uses what the files of their own messages take (portal, contact
-form, mail); files staff send them do not count. A portal form whose files
-would go beyond the quota is refused (:func:`check`); the contact form and a
-mail keep their text and drop the files that do not fit, with a note
-(:func:`keep_within`): refusing a contact form would tell a visitor that the
-address has an account. The sum is read
-once per message, so two posts at the same moment may together go slightly
-beyond it: a quota against abuse, not an accounting.
+(``VIVADESK["ATTACHMENT_QUOTA_PER_CUSTOMER"]``, ``None`` for none): a portal
+form beyond it is refused (:func:`check`), a contact form or mail drops the
+files that do not fit (:func:`keep_within`).
 """
 
 from __future__ import annotations
@@ -30,7 +23,10 @@ def limit() -> int | None:
 
 
 def used(user) -> int:
-    """Bytes the files of ``user``'s own messages take."""
+    """Bytes the files of ``user``'s own messages take (portal, contact form,
+    mail); files staff send them do not count. The sum is read once per
+    message, so two posts at the same moment may together go slightly beyond
+    the quota: a quota against abuse, not an accounting."""
     if user is None or user.pk is None:
         return 0
     total = TicketAttachment.objects.filter(
@@ -63,8 +59,9 @@ def keep_within(
     user, files: Iterable, notes: Iterable[str] = ()
 ) -> tuple[list, list[str]]:
     """The files that still fit into ``user``'s quota (in their order) and
-    ``notes`` with one more for each file dropped: for mail, whose text is
-    kept whatever its files."""
+    ``notes`` with one more for each file dropped: for mail and the contact
+    form, whose text is kept whatever its files (refusing a contact form
+    would tell a visitor that the address has an account)."""
     files, notes = list(files), list(notes)
     quota = limit()
     if quota is None or user is None or not files:

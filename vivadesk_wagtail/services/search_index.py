@@ -1,16 +1,5 @@
-"""Keeping the tickets' search index current, in batches.
-
-Tickets opt out of per-save indexing (``Ticket.search_auto_update``):
-re-indexing a ticket reads its customer and its whole thread, several
-statements each time, and a ticket changes with every message — that cost
-would land on every contact-form POST, portal comment and inbound mail.
-Instead the schedule ``vivadesk: update the search index`` (every minute)
-indexes the tickets changed since its last run, a batch at a time, so staff
-search sees a change within about a minute. Changes are found by
-``updated_at``, which every write of ``services.tickets`` stamps; the window
-reaches :data:`OVERLAP` back, so a transaction that committed late is not
-missed. A deleted ticket leaves the index at once (``post_delete``).
-
+"""Keeping the tickets' search index current, in batches
+(:func:`update_changed`, every minute) instead of on every save.
 ``manage.py update_index`` (modelsearch) still rebuilds everything.
 """
 
@@ -33,7 +22,19 @@ MARK = "tickets"
 
 
 def update_changed(now: datetime | None = None) -> int:
-    """Index every ticket changed since the last run; returns how many."""
+    """Index every ticket changed since the last run; returns how many.
+
+    Tickets opt out of per-save indexing (``Ticket.search_auto_update``):
+    re-indexing a ticket reads its customer and its whole thread, several
+    statements each time, and a ticket changes with every message — that
+    cost would land on every contact-form POST, portal comment and inbound
+    mail. Instead the schedule ``vivadesk: update the search index`` (every
+    minute) calls this, a batch at a time, so staff search sees a change
+    within about a minute. Changes are found by ``updated_at``, which every
+    write of ``services.tickets`` stamps; the window reaches :data:`OVERLAP`
+    back, so a transaction that committed late is not missed. A deleted
+    ticket leaves the index at once (:func:`unindex_deleted_ticket`).
+    """
     now = now or timezone.now()
     with transaction.atomic():
         mark, _created = SearchIndexMark.objects.select_for_update().get_or_create(

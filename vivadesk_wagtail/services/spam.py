@@ -1,16 +1,5 @@
-"""Contact-form posts the spam traps caught: kept, reviewed, accepted or
-deleted.
-
-:func:`catch` stores a caught post (nothing else: no account, no ticket, no
-mail) with its files in the private storage, within ``SPAM_FILES_MAX_BYTES``
-for all caught posts together. An agent's :func:`accept` opens the ticket
-through ``intake`` exactly as the form would have (account created or found,
-confirmation mail queued now, the post marked "sender not verified");
-:func:`delete` removes it; :func:`purge` removes those older than
-``SPAM_RETENTION``. Accept and delete are written to Wagtail's audit log.
-Files are removed once the transaction that let go of them commits; a file
-written for a row that was then rolled back is left to
-``tasks.purge_orphan_files``.
+"""Contact-form posts the spam traps caught: kept (:func:`catch`), reviewed,
+accepted (:func:`accept`) or deleted (:func:`delete`, :func:`purge`).
 """
 
 from __future__ import annotations
@@ -41,7 +30,14 @@ class SpamError(ValueError):
 
 
 def catch(submission: intake.Submission, reason: str, trap_value: str = "") -> int:
-    """Keep a caught post; returns its id."""
+    """Keep a caught post; returns its id.
+
+    Nothing else is made (no account, no ticket, no mail); its files go to
+    the private storage, within ``SPAM_FILES_MAX_BYTES`` for all caught posts
+    together. Files are removed once the transaction that let go of them
+    commits; a file written for a row that was then rolled back is left to
+    ``tasks.purge_orphan_files``.
+    """
     files = _keep_files(submission.attachments)
     row = CaughtSubmission.objects.create(
         reason=reason,
@@ -132,7 +128,9 @@ def _stored_uploads(row: CaughtSubmission) -> list[uploads.Upload]:
 
 def accept(pk: int, *, by) -> intake.Outcome:
     """Open the ticket the post would have opened; the caught row and its
-    files go."""
+    files go. The ticket is opened through ``intake`` exactly as the form
+    would have (account created or found, confirmation mail queued now, the
+    post marked "sender not verified"); written to Wagtail's audit log."""
     with transaction.atomic():
         row = _lock(pk)
         submission = submission_of(row)
@@ -155,6 +153,7 @@ def accept(pk: int, *, by) -> intake.Outcome:
 
 
 def delete(pk: int, *, by) -> None:
+    """Remove a caught post and its files; written to Wagtail's audit log."""
     with transaction.atomic():
         row = _lock(pk)
         _log(row, "vivadesk.spam.delete", by)

@@ -37,7 +37,6 @@ from ..models import (
     Channel,
     MessageKind,
     Ticket,
-    TicketAttachment,
     TicketCounter,
     TicketMessage,
     TicketStatus,
@@ -151,22 +150,8 @@ def _write_message(ticket: Ticket, new: NewMessage, *also) -> TicketMessage:
     )
     statements.insert([message, *also])
     stored = [attachment_service.store(message, upload) for upload in new.attachments]
-    _remember_attachments(message, stored)
+    statements.remember(message, "attachments", stored)
     return message
-
-
-def _remember_attachments(message: TicketMessage, stored: list) -> None:
-    """Fill the cache ``prefetch_related`` would fill: ``message.attachments
-    .all()`` (the ingest report, rendering in this process) then reads no
-    rows back. A message stored without files gets an empty queryset, which
-    is cheaper to build than the relation's own."""
-    if not stored:
-        queryset = TicketAttachment.objects.none()
-    else:
-        queryset = message.attachments.all()
-    queryset._result_cache = stored
-    queryset._prefetch_done = True
-    message._prefetched_objects_cache = {"attachments": queryset}
 
 
 def log(ticket: Ticket, action: str, *, user=None, data=None) -> None:

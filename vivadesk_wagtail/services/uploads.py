@@ -1,14 +1,6 @@
-"""Checking files before they become attachments (forms, portal, mail).
-
-The content type is decided from the file's first bytes with ``puremagic`` (a
-well-kept, pure-Python magic-number database: no libmagic needed on the host),
-never from the name or the type the sender declared. Markup and script types
-(HTML, SVG, JavaScript, XML) are refused outright, whatever their name, and so
-are files that carry markup although their magic says image, PDF or text
-(polyglots): those are scanned whole, in chunks. Images are decoded in full
-with Pillow (every frame, at most ``Image.MAX_IMAGE_PIXELS`` pixels in all),
-so a damaged image or one that is only an image's header is refused. Names
-are cleaned for display only: files are stored under generated names.
+"""Checking files before they become attachments (forms, portal, mail):
+the type from the bytes, never the name; no markup, no polyglots, images
+decoded in full (:func:`validate`). Names are cleaned for display only.
 """
 
 from __future__ import annotations
@@ -58,8 +50,9 @@ FORBIDDEN_EXTENSIONS = {
 #: (8 printable bytes), or a ``javascript:`` URL. The text after the name
 #: keeps random bytes of compressed data (photos, PDF streams) from looking
 #: like a tag: ``<svg`` and a separator occur by chance about once in 16 GiB,
-#: with the text after it about once in 30 TiB. Scanning lower-cased chunks
-#: is about four times faster than an ``IGNORECASE`` pattern.
+#: with the text after it about once in 30 TiB. Chunks are lower-cased and
+#: scanned with a case-sensitive pattern, faster than ``IGNORECASE``
+#: (docs/benchmarks.md).
 MARKUP_RE = re.compile(
     rb"<\s{0,8}(?:!doctype\s{1,8}html|html|script|svg|iframe|object|embed|body"
     rb"|head|meta)(?=[\s/>][\x20-\x7e\s]{8})|javascript\s{0,8}:"
@@ -228,6 +221,18 @@ def image_problem(upload: Upload) -> str | None:
 
 def validate(uploads: Iterable) -> list[Upload]:
     """Check count, size, name and content of every file; set its real type.
+
+    The content type is decided from the file's first bytes with
+    ``puremagic`` (a well-kept, pure-Python magic-number database: no
+    libmagic needed on the host), never from the name or the type the sender
+    declared (:func:`sniff`). Markup and script types (HTML, SVG, JavaScript,
+    XML) are refused outright, whatever their name, and so are files that
+    carry markup although their magic says image, PDF or text (polyglots):
+    those are scanned whole, in chunks. Images are decoded in full with
+    Pillow (every frame, at most ``Image.MAX_IMAGE_PIXELS`` pixels in all),
+    so a damaged image or one that is only an image's header is refused.
+    Files are stored under generated names: :func:`clean_name` is for
+    display only.
 
     Raises one ``ValidationError`` listing every refused file, before anything
     is written, so a refused upload leaves no half-saved rows or files.

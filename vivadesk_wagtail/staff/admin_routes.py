@@ -1,10 +1,6 @@
-"""Admin routes the help desk does not own but guards (DESIGN.md decision 8).
-
-wagtail-localize's snippet API (``localize/api/snippets/<app>/<model>/``)
-answers any admin user with every row of any snippet model. The help desk
-registers the same two URLs ahead of it (``register_admin_urls`` with a
-lower ``order``), answered by a subclass that refuses help-desk models to
-everybody but agents. (Django's admin: see ``vivadesk_wagtail.admin``.)
+"""Admin routes the help desk does not own but guards (DESIGN.md decision 8):
+wagtail-localize's snippet API (:func:`localize_snippet_api_urls`). Django's
+admin: see ``vivadesk_wagtail.admin``.
 """
 
 from __future__ import annotations
@@ -20,7 +16,14 @@ LOCALIZE_SNIPPET_API = "localize/api/snippets/<slug:app_label>/<slug:model_name>
 
 
 class HelpDeskSafeSnippetAPI(snippets_api.SnippetViewSet):
-    """wagtail-localize's snippet API; help-desk models for agents only."""
+    """wagtail-localize's snippet API; help-desk models for agents only.
+
+    wagtail-localize's snippet API (``localize/api/snippets/<app>/<model>/``)
+    answers any admin user with every row of any snippet model. The help
+    desk registers the same two URLs ahead of it (``register_admin_urls``
+    with a lower ``order``), answered by this subclass, which refuses
+    help-desk models to everybody but agents.
+    """
 
     def get_model(self):
         model = super().get_model()

@@ -1,21 +1,13 @@
-"""Listing columns that render their cells without a template.
-
-Wagtail renders every table cell through its own template (about half a
-millisecond each); a page of 50 tickets has 450 cells. These columns produce
-the same markup with ``format_html`` (escaped), so the listing stays fast at
-any page size. Headers (sorting links) still use Wagtail's templates; the
-table's body is rendered by ``FastTable`` in one go, without a template tag
-per cell.
+"""Listing columns that render their cells without a template (Wagtail's
+``Column.render_cell_html`` overridden); the table around them is Wagtail's.
 """
 
 from __future__ import annotations
 
 from django.contrib.admin.utils import quote
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
 from django.utils.translation import gettext
-from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, Table
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column
 
 from ..dates import local_datetime
 
@@ -91,37 +83,3 @@ class FastCheckboxColumn(BulkActionsCheckboxColumn):
             gettext("Select"),
             self.get_aria_describedby(instance),
         )
-
-
-class FastTable(Table):
-    """Wagtail's table with its body rows rendered in Python: the same
-    ``<tr>`` attributes and cells (each column's ``render_cell_html``), but
-    no ``{% component %}`` tag and attribute template per cell and row.
-    The head (sorting links) stays Wagtail's template."""
-
-    template_name = "vivadesk_wagtail/staff/table.html"
-
-    def get_context_data(self, parent_context):
-        context = super().get_context_data(parent_context)
-        context["body"] = self.render_body(parent_context)
-        return context
-
-    def render_body(self, parent_context):
-        columns = list(self.columns.values())
-        request = parent_context.get("request")
-        rows = []
-        for row in self.rows:
-            # What Wagtail's cell templates may read (ours need none of it).
-            cell_context = {"table": self, "row": row, "request": request}
-            rows.append(
-                (
-                    flatatt(row.attrs),
-                    mark_safe(  # each cell is escaped HTML (format_html)
-                        "".join(
-                            column.render_cell_html(row.instance, cell_context)
-                            for column in columns
-                        )
-                    ),
-                )
-            )
-        return format_html_join("\n", "<tr{}>{}</tr>", rows)

@@ -1,9 +1,5 @@
-"""The forms of the ticket screen; each one applies itself through ``services``.
-
-Every form takes the ticket it acts on (``ticket=``) and offers
-``apply(ticket, user)``, which calls exactly one service function. The view
-turns the service's refusals (closed ticket, forbidden transition) into form
-errors, so the agent's text is never lost.
+"""The forms of the ticket screen; each one applies itself through ``services``
+(:class:`TicketForm`).
 """
 
 from __future__ import annotations
@@ -34,7 +30,13 @@ def new_idempotency_key() -> str:
 
 
 class TicketForm(forms.Form):
-    """Base: remembers the ticket; subclasses implement :meth:`apply`."""
+    """Base: remembers the ticket; subclasses implement :meth:`apply`.
+
+    Every form takes the ticket it acts on (``ticket=``) and offers
+    ``apply(ticket, user)``, which calls exactly one service function. The
+    view turns the service's refusals (closed ticket, forbidden transition)
+    into form errors, so the agent's text is never lost.
+    """
 
     #: Shown after the action succeeded.
     success_message = ""

@@ -1,13 +1,5 @@
-"""Held mail in the Wagtail admin: review and decide (agents only).
-
-A snippet viewset on :class:`InboundMail` listing held mail (sender, subject,
-reason, when) whose inspect view is the review screen: the visible text
-(plain text, escaped), the reason and details, and four POST actions applied
-through ``services.inbound`` — accept as reply, accept as new ticket,
-discard, reprocess. Each is idempotent: a second POST of the same action
-finds the mail no longer held and changes nothing. Rows are never edited or
-deleted through generic views: ``wagtail_hooks`` registers
-``ServiceWrittenPolicy`` for the model.
+"""Held mail in the Wagtail admin: review and decide (agents only), through
+``services.inbound`` (:class:`HeldMailViewSet`, :class:`HeldMailScreenView`).
 """
 
 from __future__ import annotations
@@ -64,7 +56,14 @@ class AcceptReplyForm(forms.Form):
 
 
 class HeldMailScreenView(snippet_views.InspectView):
-    """The review screen of one mail, with its actions."""
+    """The review screen of one mail, with its actions.
+
+    The visible text (plain text, escaped), the reason and details, and four
+    POST actions applied through ``services.inbound`` — accept as reply,
+    accept as new ticket, discard, reprocess. Each is idempotent: a second
+    POST of the same action finds the mail no longer held and changes
+    nothing.
+    """
 
     any_permission_required = ["view"]
     page_title = gettext_lazy("Held mail")
@@ -137,7 +136,13 @@ class HeldMailScreenView(snippet_views.InspectView):
 
 
 class HeldMailViewSet(AgentsOnlyViewSet):
-    """Register in the Help desk group: ``items = (…, HeldMailViewSet)``."""
+    """Register in the Help desk group: ``items = (…, HeldMailViewSet)``.
+
+    A snippet viewset on :class:`InboundMail` listing held mail (sender,
+    subject, reason, when) whose inspect view is :class:`HeldMailScreenView`.
+    Rows are never edited or deleted through generic views: ``wagtail_hooks``
+    registers ``ServiceWrittenPolicy`` for the model.
+    """
 
     model = InboundMail
     icon = "warning"

@@ -1,12 +1,5 @@
-"""The ticket listing: open tickets, oldest waiting first.
-
-Sorting is limited to the columns' ``sort_key`` values (Wagtail ignores any
-other ``?ordering=``). Search goes through Wagtail's search backend over the
-whole table, and the matches then meet the listing's filters and ordering
-as a primary-key condition, so filters on fields the search index does not
-know (dates, "waiting since") still apply. The typed search reaches the
-backend as plain words only (``search_terms.clean_terms``), here and in the
-ticket chooser.
+"""The ticket listing: open tickets, oldest waiting first; search over the
+whole table, then the listing's filters (:class:`TicketIndexView`).
 """
 
 from __future__ import annotations
@@ -26,7 +19,7 @@ from wagtail.snippets.views import snippets as snippet_views
 from ..models import OPEN_STATUSES, Ticket
 from ..search_terms import clean_terms
 from .access import AgentsOnlyChooserViewSet
-from .columns import FastCheckboxColumn, FastTable, FastTitleColumn
+from .columns import FastCheckboxColumn, FastTitleColumn
 from .views import AgentRequiredMixin
 
 #: Most search matches a listing shows; refine the query to see others.
@@ -34,8 +27,15 @@ MAX_SEARCH_RESULTS = 500
 
 
 class TicketIndexView(AgentRequiredMixin, snippet_views.IndexView):
+    """Sorting is limited to the columns' ``sort_key`` values (Wagtail ignores
+    any other ``?ordering=``). Search goes through Wagtail's search backend
+    over the whole table, and the matches then meet the listing's filters and
+    ordering as a primary-key condition (:meth:`search_queryset`), so filters
+    on fields the search index does not know (dates, "waiting since") still
+    apply. The typed search reaches the backend as plain words only
+    (``search_terms.clean_terms``), here and in the ticket chooser."""
+
     default_ordering = "waiting_since"
-    table_class = FastTable
 
     @cached_property
     def columns(self):

@@ -1,13 +1,6 @@
 """Contact-form posts the spam traps caught, in the Wagtail admin (agents
-only).
-
-A snippet viewset on :class:`CaughtSubmission` listing them (subject,
-sender, why caught, when) whose inspect view is the review screen: the text
-(escaped), the extra fields, the names of the files, and two POST actions
-through ``services.spam`` — accept as a ticket (the confirmation mail goes
-out then, never before) and delete. A second POST finds the row gone and
-says so. Rows are never added or edited through generic views:
-``wagtail_hooks`` registers ``ServiceWrittenPolicy`` for the model.
+only), reviewed through ``services.spam`` (:class:`SpamViewSet`,
+:class:`SpamScreenView`).
 """
 
 from __future__ import annotations
@@ -46,7 +39,13 @@ ACCEPTED = {
 
 
 class SpamScreenView(snippet_views.InspectView):
-    """The review screen of one caught post, with its actions."""
+    """The review screen of one caught post, with its actions.
+
+    The text (escaped), the extra fields, the names of the files, and two
+    POST actions through ``services.spam`` — accept as a ticket (the
+    confirmation mail goes out then, never before) and delete. A second POST
+    finds the row gone and says so.
+    """
 
     any_permission_required = ["view"]
     page_title = gettext_lazy("Caught post")
@@ -112,7 +111,13 @@ class SpamScreenView(snippet_views.InspectView):
 
 
 class SpamViewSet(AgentsOnlyViewSet):
-    """Register in the Help desk group: ``items = (…, SpamViewSet)``."""
+    """Register in the Help desk group: ``items = (…, SpamViewSet)``.
+
+    A snippet viewset on :class:`CaughtSubmission` listing them (subject,
+    sender, why caught, when) whose inspect view is :class:`SpamScreenView`.
+    Rows are never added or edited through generic views: ``wagtail_hooks``
+    registers ``ServiceWrittenPolicy`` for the model.
+    """
 
     model = CaughtSubmission
     icon = "bin"

@@ -1,20 +1,6 @@
-"""How the thread of a ticket reads on the ticket screen.
-
-System events are stored as codes (``{"event": "status", "old", "new"}``) and
-turned into sentences here, in the agent's language, as is the warning on a
-message whose sender is not verified. Mail HTML is never put
-into the admin page's DOM: it becomes the ``srcdoc`` of a sandboxed iframe,
-behind a Content-Security-Policy that blocks scripts and remote resources
-(tracking pixels), even though it was already sanitised when stored.
-
-Inline images (``cid:``) show from the mail's own attachments: the stored
-HTML keeps ``cid:``, and here each one becomes a ``data:`` URI of its
-attachment. A link to the download view would not load: the sandboxed frame
-has no origin, so the browser sends it no session cookie, and the policy
-lets nothing but ``data:`` images in. Only raster images whose type the
-upload check confirmed by their bytes are inlined, up to
-:data:`INLINE_IMAGE_MAX_SIZE`; others lose their source and stay in the
-message's attachment list, with the authorised download link.
+"""How the thread of a ticket reads on the ticket screen: system events as
+sentences in the agent's language (:func:`describe_event`), and mail HTML in
+a sandboxed iframe (:func:`mail_document`).
 """
 
 from __future__ import annotations
@@ -146,7 +132,23 @@ def unverified_text(message: TicketMessage) -> str:
 
 
 def mail_document(html: str, attachments) -> str:
-    """The iframe document of a mail's stored HTML ("" without HTML)."""
+    """The iframe document of a mail's stored HTML ("" without HTML).
+
+    Mail HTML is never put into the admin page's DOM: it becomes the
+    ``srcdoc`` of a sandboxed iframe, behind a Content-Security-Policy that
+    blocks scripts and remote resources (tracking pixels), even though it was
+    already sanitised when stored.
+
+    Inline images (``cid:``) show from the mail's own attachments: the stored
+    HTML keeps ``cid:``, and here each one becomes a ``data:`` URI of its
+    attachment (:func:`inline_image_uri`). A link to the download view would
+    not load: the sandboxed frame has no origin, so the browser sends it no
+    session cookie, and the policy lets nothing but ``data:`` images in. Only
+    raster images whose type the upload check confirmed by their bytes are
+    inlined, up to :data:`INLINE_IMAGE_MAX_SIZE`; others lose their source
+    and stay in the message's attachment list, with the authorised download
+    link.
+    """
     if not html:
         return ""
     if "cid:" in html:

@@ -1,11 +1,4 @@
-"""The ticket screen, its history and attachment downloads (Wagtail admin).
-
-The screen replaces the snippet's generic inspect view at the same URL
-(``wagtailsnippets_vivadesk_wagtail_ticket:inspect``), so links in staff mail
-keep working. Every action is a POST of one form from ``forms.py``, applied
-through ``services.tickets``; the generic edit view stays closed (see
-``permissions.ServiceWrittenPolicy``).
-"""
+"""The ticket screen, its history and attachment downloads (Wagtail admin)."""
 
 from __future__ import annotations
 
@@ -50,7 +43,14 @@ class AgentRequiredMixin:
 
 
 class TicketScreenView(AgentRequiredMixin, snippet_views.InspectView):
-    """Header, thread, form data and the action forms of one ticket."""
+    """Header, thread, form data and the action forms of one ticket.
+
+    The screen replaces the snippet's generic inspect view at the same URL
+    (``wagtailsnippets_vivadesk_wagtail_ticket:inspect``), so links in staff
+    mail keep working. Every action is a POST of one form from ``forms.py``,
+    applied through ``services.tickets``; the generic edit view stays closed
+    (see ``permissions.ServiceWrittenPolicy``).
+    """
 
     any_permission_required = ["view"]
     page_title = gettext_lazy("Ticket")

@@ -1,9 +1,12 @@
 """Local development: ``make run``. Everything embedded, nothing to install."""
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, env
+from .base import INSTALLED_APPS, VAR_DIR, env
 
 VAR_DIR.mkdir(exist_ok=True)
+
+# `make bench` and `make load` (docs/benchmarks.md).
+INSTALLED_APPS = [*INSTALLED_APPS, "vivadesk_bench"]
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me")

@@ -5,7 +5,10 @@ the app at a real SMTP server."""
 import tempfile
 
 from .base import *  # noqa: F403
-from .base import STORAGES
+from .base import INSTALLED_APPS, STORAGES
+
+# The benchmarks' tests run their commands.
+INSTALLED_APPS = [*INSTALLED_APPS, "vivadesk_bench"]
 
 SECRET_KEY = "test-secret-key-not-for-production"
 DEBUG = False

@@ -1,12 +1,5 @@
 """``manage.py getmail [MAILBOX...]`` — django-mailbox's command, answered by
-the help desk's poller.
-
-django-mailbox's own ``getmail`` runs ``Mailbox.get_new_mail()``, which
-stores attachments in the public media storage. The help desk's app comes
-first in ``INSTALLED_APPS`` (a system check insists), so this command takes
-its name: it polls the active mailboxes (or the named ones) through
-``mail.polling``, the pipeline the schedule uses, which keeps every byte in
-the private storage.
+the help desk's poller (``mail.polling``).
 """
 
 from __future__ import annotations
@@ -18,6 +11,13 @@ from ...mail import polling
 
 
 class Command(BaseCommand):
+    """django-mailbox's own ``getmail`` runs ``Mailbox.get_new_mail()``, which
+    stores attachments in the public media storage. The help desk's app comes
+    first in ``INSTALLED_APPS`` (a system check insists), so this command
+    takes its name: it polls the active mailboxes (or the named ones) through
+    ``mail.polling``, the pipeline the schedule uses, which keeps every byte
+    in the private storage."""
+
     help = (
         "Fetch new mail of the active mailboxes (or of the named ones) "
         "through the help desk's poller."

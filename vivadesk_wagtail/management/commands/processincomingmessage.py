@@ -1,12 +1,6 @@
 """``manage.py processincomingmessage [MAILBOX] < mail.eml`` — django-mailbox's
 pipe command (a mail server hands one mail on standard input), answered by
-the help desk.
-
-django-mailbox's own command parses the mail with its pipeline, which
-stores attachments in the public media storage. This one records the bytes
-exactly as received, in the private storage, and queues them for the help
-desk's processing, like a polled mail. A non-zero exit status (the mail
-could not be stored) tells the mail server to try again.
+the help desk: the bytes are recorded and queued like a polled mail.
 """
 
 from __future__ import annotations
@@ -20,6 +14,12 @@ from ...mail import inbound
 
 
 class Command(BaseCommand):
+    """django-mailbox's own command parses the mail with its pipeline, which
+    stores attachments in the public media storage. This one records the
+    bytes exactly as received, in the private storage, and queues them for
+    the help desk's processing, like a polled mail. A non-zero exit status
+    (the mail could not be stored) tells the mail server to try again."""
+
     help = (
         "Record one mail read from standard input and queue it for the help "
         "desk's inbound pipeline."

@@ -1,10 +1,6 @@
-"""``manage.py vivadesk_ingest [--json] FILE_OR_MAILDIR...``
-
-Feeds raw RFC 822 files (or every mail of a maildir, which is left
-untouched) through exactly the pipeline the mailbox poller uses and reports
-one line per mail; with ``--json`` one JSON object per line with the fields
-``file``, ``outcome``, ``ticket``, ``from``, ``subject``, ``body``,
-``attachments`` and ``reason``.
+"""``manage.py vivadesk_ingest [--json] FILE_OR_MAILDIR...``: raw RFC 822 files
+(or every mail of a maildir, left untouched) through exactly the pipeline the
+mailbox poller uses, one line (or JSON object) per mail.
 """
 
 from __future__ import annotations
@@ -39,6 +35,10 @@ def _sources(paths: list[str]):
 
 
 class Command(BaseCommand):
+    """Reports one line per mail; with ``--json`` one JSON object per line
+    with the fields ``file``, ``outcome``, ``ticket``, ``from``,
+    ``subject``, ``body``, ``attachments`` and ``reason``."""
+
     help = (
         "Run raw mail files or a maildir through the inbound mail pipeline "
         "(the same one the mailbox poller uses)."

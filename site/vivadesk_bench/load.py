@@ -1,26 +1,6 @@
 """Load test: gunicorn + PostgreSQL on 127.0.0.1, driven by locust for a
 bounded time, then a check that every accepted contact form is exactly one
-ticket. Wrapped by ``manage.py vivadesk_load``.
-
-Steps (the parent process never touches the load database through Django;
-everything that does runs in a child process with the load settings):
-
-1. A throw-away PostgreSQL database ``vivadesk_load_<random>`` (dropped at the
-   end), or an existing one given with ``--database-url``.
-2. A settings module in a temp folder: the current settings with ``DEBUG``
-   off, the rate limits raised out of the way (every user comes from
-   127.0.0.1), files and sent mail in the temp folder, Redis and real SMTP
-   left out (tasks queue in the database; nothing is delivered).
-3. ``migrate``, ``createcachetable``, ``vivadesk_demo`` and seeded customers
-   (confirmed accounts with three tickets each, made through the services).
-4. gunicorn on a free port (``--workers`` × ``--threads``), locust headless
-   (``locustfile.py``) for ``--duration`` seconds.
-5. The check: per accepted submission exactly one ticket with its subject,
-   address and reference, one first message; no other load tickets.
-
-The figures printed: requests/s, failures, p50/p95 per request type, ticket
-counts. :func:`run` returns ``False`` on any failure, 5xx, server error, lost
-or duplicated ticket.
+ticket (:func:`run`). Wrapped by ``manage.py vivadesk_load``.
 """
 
 from __future__ import annotations
@@ -76,7 +56,32 @@ class Options:
 
 
 def run(options: Options, out) -> bool:
-    """Run the whole load test, print the figures; ``True`` when clean."""
+    """Run the whole load test, print the figures; ``True`` when clean.
+
+    Steps (the parent process never touches the load database through
+    Django; everything that does runs in a child process with the load
+    settings):
+
+    1. A throw-away PostgreSQL database ``vivadesk_load_<random>`` (dropped
+       at the end), or an existing one given with ``--database-url``.
+    2. A settings module in a temp folder: the current settings with
+       ``DEBUG`` off, the rate limits raised out of the way (every user comes
+       from 127.0.0.1), files and sent mail in the temp folder, Redis and
+       real SMTP left out (tasks queue in the database; nothing is
+       delivered).
+    3. ``migrate``, ``createcachetable``, ``vivadesk_demo`` and seeded
+       customers (confirmed accounts with three tickets each, made through
+       the services).
+    4. gunicorn on a free port (``--workers`` × ``--threads``), locust
+       headless (``locustfile.py``) for ``--duration`` seconds.
+    5. The check: per accepted submission exactly one ticket with its
+       subject, address and reference, one first message; no other load
+       tickets.
+
+    The figures printed: requests/s, failures, p50/p95 per request type,
+    ticket counts. Returns ``False`` on any failure, 5xx, server error, lost
+    or duplicated ticket.
+    """
     work = Path(tempfile.mkdtemp(prefix="vivadesk-load-"))
     run_id = secrets.token_hex(4)
     database = None
@@ -448,10 +453,10 @@ def seed(plan_path: Path, run_id: str, customers: int) -> None:
     from django.urls import reverse
     from django.utils import translation
 
-    from .. import conf
-    from ..models import ContactPage
-    from ..services import customers as customer_service
-    from ..services import intake
+    from vivadesk_wagtail import conf
+    from vivadesk_wagtail.models import ContactPage
+    from vivadesk_wagtail.services import customers as customer_service
+    from vivadesk_wagtail.services import intake
 
     page = ContactPage.objects.live().filter(locale__language_code="de").first()
     if page is None:
@@ -500,7 +505,7 @@ def verify(plan_path: Path, results_path: Path, out_path: Path) -> None:
     """Compare locust's accepted submissions with the tickets in the database."""
     from django.db.models import Count
 
-    from ..models import Ticket
+    from vivadesk_wagtail.models import Ticket
 
     plan = json.loads(plan_path.read_text())
     submissions = json.loads(results_path.read_text())["submissions"]

@@ -1,10 +1,7 @@
-"""Benchmarks: seed a throw-away data set, time pages in-process, print.
-
-Each module's ``run(stdout, …)`` seeds inside a transaction that is rolled
-back, so it can run against any database. ``manage.py vivadesk_bench`` runs
-them all. One figure is the median / min / max of several timed runs (after a
-warm-up), the queries of one more run (counted with an execute wrapper) and
-the tracemalloc peak of one more (traced apart: tracing slows the timed runs).
+"""Measuring: one figure is the median / min / max of several timed runs
+(after a warm-up), the queries of one more run (counted with an execute
+wrapper) and the tracemalloc peak of one more (traced apart: tracing slows
+the timed runs); see :func:`measure_calls`.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Load test of the contact form and the portal: gunicorn + PostgreSQL on
 127.0.0.1, locust for a bounded time, then the ticket check (see
-``vivadesk_wagtail/benchmarks/load.py``). Exits non-zero on any error, lost
+``vivadesk_bench/load.py``). Exits non-zero on any error, lost
 or duplicated ticket."""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ...benchmarks import load
+from ... import load
 
 
 class Command(BaseCommand):

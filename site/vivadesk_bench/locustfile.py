@@ -1,17 +1,6 @@
 """Locust users of the load test (``manage.py vivadesk_load``, see ``load.py``).
-
 Not imported by Django: ``load.py`` runs ``locust -f`` on this file in a
-subprocess (locust patches the standard library with gevent on import). The
-plan (URLs, seeded customers, the form's minimum fill time) comes as JSON in
-``VIVADESK_LOAD_PLAN``; every contact-form submission is written to
-``VIVADESK_LOAD_RESULTS`` when locust quits, for the ticket check.
-
-- :class:`ContactUser` loads the contact page, waits as long as a person needs
-  at least (``MIN_FILL_SECONDS``), and sends the form with a unique address
-  and subject; one submission in ten is sent twice with the same idempotency
-  key (a double click), which must give the same ticket.
-- :class:`PortalUser` logs in as a seeded customer and reads "My requests"
-  and its ticket pages.
+subprocess (locust patches the standard library with gevent on import).
 """
 
 from __future__ import annotations
@@ -27,7 +16,10 @@ from pathlib import Path
 
 from locust import HttpUser, between, events, task
 
+#: The plan: URLs, seeded customers, the form's minimum fill time.
 PLAN = json.loads(Path(os.environ["VIVADESK_LOAD_PLAN"]).read_text())
+#: Every contact-form submission is written here when locust quits, for the
+#: ticket check.
 RESULTS = Path(os.environ["VIVADESK_LOAD_RESULTS"])
 #: One entry per contact-form submission (``status``: ok, failed, pending).
 SUBMISSIONS: list[dict] = []
@@ -55,6 +47,11 @@ def _why(response) -> str:
 
 
 class ContactUser(HttpUser):
+    """Loads the contact page, waits as long as a person needs at least
+    (``MIN_FILL_SECONDS``), and sends the form with a unique address and
+    subject; one submission in ten is sent twice with the same idempotency
+    key (a double click), which must give the same ticket."""
+
     weight = 2
     wait_time = between(0.2, 1.0)
 
@@ -115,6 +112,9 @@ class ContactUser(HttpUser):
 
 
 class PortalUser(HttpUser):
+    """Logs in as a seeded customer and reads "My requests" and its ticket
+    pages."""
+
     weight = 1
     wait_time = between(0.2, 1.0)
 

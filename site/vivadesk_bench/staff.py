@@ -1,13 +1,7 @@
-"""Admin benchmark: the ticket listing and the ticket screen, in-process.
-
-Per data size (tickets in the database) seeds a throw-away data set inside one
-transaction that is rolled back at the end (bulk inserts: measurement
-scaffolding, not a writer of ticket state), renders the admin pages through
-Django's test client as a superuser and prints median / min / max times, query
-counts and peak memory. Meant to be wrapped by a management command::
-
-    from vivadesk_wagtail.benchmarks import staff as benchmark
-    benchmark.run(self.stdout, sizes=(1_000, 10_000))
+"""Admin benchmark: the ticket listing and the ticket screen, in-process. Per
+data size it seeds a throw-away data set in a transaction that is rolled back
+(bulk inserts: measurement scaffolding, not a writer of ticket state) and
+renders the admin pages through Django's test client as a superuser.
 """
 
 from __future__ import annotations
@@ -20,8 +14,15 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from ..models import CustomerProfile, MessageKind, Ticket, TicketMessage, TicketStatus
-from . import header, measure, row, within
+from vivadesk_wagtail.models import (
+    CustomerProfile,
+    MessageKind,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+)
+
+from .measure import header, measure, row, within
 
 NUMBER_OFFSET = 8_000_000_000_000
 STATUSES = list(TicketStatus.values)

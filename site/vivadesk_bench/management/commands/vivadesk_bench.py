@@ -1,12 +1,6 @@
-"""Print the help desk's benchmark figures (in-process, throw-away data).
-
-Every figure is median / min / max of several timed runs (ms, or messages/s
-for inbound mail), the queries of one run and the tracemalloc peak of one run
-(KiB), at two data sizes, with the target of the issues next to it.
-
-The figures are taken with ``DEBUG`` off, as the site runs in production: with
-it on, Django logs and formats every SQL statement, which is not the help
-desk's cost (query counts are taken with an execute wrapper either way).
+"""Print the help desk's benchmark figures (in-process, throw-away data): per
+part and data size median / min / max, queries and peak memory, with the
+target beside each figure (see docs/benchmarks.md).
 """
 
 import time
@@ -15,7 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
-from ...benchmarks import contact, ingest, machine, portal, reference_ms, staff
+from ... import contact, ingest, portal, staff
+from ...measure import machine, reference_ms
 
 PARTS = ("contact", "portal", "staff", "ingest")
 
@@ -53,6 +48,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # With DEBUG on, Django logs and formats every SQL statement, which is
+        # not the help desk's cost (query counts are taken with an execute
+        # wrapper either way): the figures are taken as the site runs in
+        # production.
         hosts = [*settings.ALLOWED_HOSTS, "testserver"]
         with override_settings(DEBUG=False, ALLOWED_HOSTS=hosts):
             self._run(**options)

@@ -1,34 +1,5 @@
-"""Inbound-mail benchmark: mixed mail through the full pipeline, from memory.
-
-Per size (existing tickets) it seeds customers and tickets with bulk inserts
-inside a transaction that is rolled back at the end, builds the mails in
-memory and runs each through ``mail.inbound.ingest`` — record, parse,
-classify, match, ``services.tickets``, audit log, outbox rows (the search
-index is brought up to date in batches by a schedule, not per mail).
-The mix: 60 % replies to a notification (``In-Reply-To`` one of our
-Message-IDs, the reference in the subject), 30 % new tickets from confirmed
-customers, 10 % new tickets with a 100 KB attachment.
-
-Work queued with ``transaction.on_commit`` (the django-q2 ``async_task`` of
-the outbox) would never run inside the rolled-back
-transaction, so the callbacks registered by each mail are run right after
-it, as a commit would: with the dev site's (non-sync) cluster settings and
-the ORM broker each task is an ``OrmQ`` row, queued, not executed.
-
-Each size is measured twice: with the private storage's files (raw mail,
-attachments) in a folder on a file system in memory, and on the disk where
-the site keeps them. The first is the pipeline's own speed; the second adds
-this machine's disk, on which creating a file takes from 0.03 to over 1 ms
-depending on how many files were written or removed in the minutes before
-(measured with a loop of ``os.open`` calls), so its figure swings with what
-ran before. The sizes and places take turns pass by pass.
-
-Printed per size and place: messages/s (median / min / max of the timed
-passes, each of fresh mails), queries per message (all, and per kind,
-counted during the timed passes), the tracemalloc peak of one mail of each
-kind (traced apart from the timed passes) and the time spent writing the
-files. The reference loop is timed before and after each pass: the
-comparison of the two sizes is printed as measured and scaled by it.
+"""Inbound-mail benchmark: mixed mail through the full pipeline, from memory
+(:func:`run`; method and figures in docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -51,8 +22,8 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from .. import conf
-from ..models import (
+from vivadesk_wagtail import conf
+from vivadesk_wagtail.models import (
     CustomerProfile,
     MessageKind,
     OutboundEmail,
@@ -60,9 +31,10 @@ from ..models import (
     TicketMessage,
     TicketStatus,
 )
-from ..storage import private_storage
-from . import LABEL, Figures, header, peak_kib, reference_ms, row
+from vivadesk_wagtail.storage import private_storage
+
 from .mails import build
+from .measure import LABEL, Figures, header, peak_kib, reference_ms, row
 
 NUMBER_OFFSET = 8_000_000_000_000
 #: Statuses a reply may land on (a closed ticket would open a follow-up).
@@ -192,7 +164,7 @@ def _mails(count: int, emails, threads, start: int) -> list[tuple[str, bytes]]:
 def _ingest(raw: bytes):
     """One mail as ``ingest`` runs it, then its on-commit work (queued tasks,
     re-index), as the commit of a real transaction would run it."""
-    from ..mail.inbound import ingest
+    from vivadesk_wagtail.mail.inbound import ingest
 
     mark = len(connection.run_on_commit)
     result = ingest(raw)
@@ -423,7 +395,38 @@ def run(
     profile: bool = False,
 ) -> None:
     """Per pass, size and place of the files: seed, time ``messages`` mails,
-    roll back; then print the figures."""
+    roll back; then print the figures.
+
+    Per size (existing tickets) it seeds customers and tickets with bulk
+    inserts inside a transaction that is rolled back at the end, builds the
+    mails in memory and runs each through ``mail.inbound.ingest`` — record,
+    parse, classify, match, ``services.tickets``, audit log, outbox rows (the
+    search index is brought up to date in batches by a schedule, not per
+    mail). The mix: 60 % replies to a notification (``In-Reply-To`` one of
+    our Message-IDs, the reference in the subject), 30 % new tickets from
+    confirmed customers, 10 % new tickets with a 100 KB attachment.
+
+    Work queued with ``transaction.on_commit`` (the django-q2 ``async_task``
+    of the outbox) would never run inside the rolled-back transaction, so the
+    callbacks registered by each mail are run right after it, as a commit
+    would (:func:`_ingest`): with the dev site's (non-sync) cluster settings
+    and the ORM broker each task is an ``OrmQ`` row, queued, not executed.
+
+    Each size is measured twice: with the private storage's files (raw mail,
+    attachments) in a folder on a file system in memory, and on the disk
+    where the site keeps them (:func:`_files_in`). The first is the
+    pipeline's own speed; the second adds this machine's disk, whose figure
+    swings with what ran before (docs/benchmarks.md). The sizes and places
+    take turns pass by pass.
+
+    Printed per size and place: messages/s (median / min / max of the timed
+    passes, each of fresh mails), queries per message (all, and per kind,
+    counted during the timed passes), the tracemalloc peak of one mail of
+    each kind (traced apart from the timed passes) and the time spent
+    writing the files. The reference loop is timed before and after each
+    pass: the comparison of the two sizes is printed as measured and scaled
+    by it.
+    """
     # django-q logs every queued task at INFO; that is not the pipeline's cost.
     q_logger = logging.getLogger("django-q")
     level = q_logger.level

@@ -1,13 +1,7 @@
-"""Portal benchmark: "My requests" and a ticket page, in-process.
-
-Per data size (tickets in the database) seeds a throw-away data set inside one
-transaction that is rolled back at the end (bulk inserts: this is measurement
-scaffolding, not a writer of ticket state), renders the pages through Django's
-test client and prints median / min / max times, query counts and peak memory.
-Meant to be wrapped by a management command::
-
-    from vivadesk_wagtail.benchmarks import portal as benchmark
-    benchmark.run(self.stdout, sizes=(1_000, 10_000))
+"""Portal benchmark: "My requests" and a ticket page, in-process. Per data size
+it seeds a throw-away data set in a transaction that is rolled back (bulk
+inserts: measurement scaffolding, not a writer of ticket state), renders the
+pages through Django's test client and prints the figures (:func:`run`).
 """
 
 from __future__ import annotations
@@ -21,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from ..models import (
+from vivadesk_wagtail.models import (
     CustomerProfile,
     MessageKind,
     Ticket,
@@ -29,7 +23,8 @@ from ..models import (
     TicketMessage,
     TicketStatus,
 )
-from . import header, measure, row, within
+
+from .measure import header, measure, row, within
 
 NUMBER_OFFSET = 9_000_000_000_000
 STATUSES = list(TicketStatus.values)

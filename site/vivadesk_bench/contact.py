@@ -11,8 +11,9 @@ import re
 from django.db import transaction
 from django.test import Client, override_settings
 
-from ..models import ContactPage, Ticket
-from . import header, measure_calls, row, within
+from vivadesk_wagtail.models import ContactPage, Ticket
+
+from .measure import header, measure_calls, row, within
 
 
 class _Rollback(Exception):
