@@ -1,9 +1,7 @@
 """The app's settings: one ``VIVADESK`` dict in the host project's settings.
 
-Every key has a documented default below. Values are read at call time through
-:func:`get`, never at import, so ``override_settings(VIVADESK={...})`` works in
-tests and a deployment may set only the keys it cares about. ``checks.py``
-validates the merged result as Django system checks.
+Every key has a documented default below, read at call time through
+:func:`get` (never at import); ``checks.py`` validates the merged result.
 """
 
 from __future__ import annotations
@@ -193,7 +191,9 @@ def get(name: str) -> Any:
     """Return the current value of ``VIVADESK[name]`` or its default.
 
     Defaults are handed out as copies where they are mutable, so a caller
-    that changes the returned list cannot change the defaults.
+    that changes the returned list cannot change the defaults. Read at call
+    time, so ``override_settings(VIVADESK={...})`` works in tests and a
+    deployment may set only the keys it cares about.
     """
     if name not in DEFAULTS:
         raise KeyError(f"Unknown VIVADESK setting {name!r}")

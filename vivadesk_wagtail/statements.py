@@ -1,35 +1,8 @@
 """The statements the inbound pipeline runs for every mail, written once.
 
-The one module of the help desk that leans on Django's internals, because
-that pays: Django builds and compiles each statement anew, and for the
-handful of statements of one inbound mail that cost several times what
-running them does, most of the pipeline's time (the measured gain is in
-docs/benchmarks.md). The helpers here write those statements from the
-model's metadata once per model, column set and database and keep Django's
-own per-field conversions, so a row holds exactly what ``save()`` or
-``bulk_create()`` would have written and an object read back is what a
-queryset would have built:
-
-- :func:`insert` and :func:`update` convert values with ``Field.pre_save``
-  (``auto_now`` stamps, files) and ``get_db_prep_save`` (JSON, dates, …);
-  like ``bulk_create()`` and ``QuerySet.update()`` they send no model
-  signals (the help-desk models have no receivers that depend on them);
-- :func:`columns` and :func:`load` are the SELECT list of a model and the
-  instance built from its slice of a row, with the converters the ORM's
-  compiler applies (``from_db_value``, the backend's date and boolean
-  converters), for the few reads the pipeline spells out in SQL;
-- :func:`remember` fills the cache ``prefetch_related`` fills, with rows
-  this process has just written, so reading the relation costs no query.
-
-What they rely on beyond Django's public API: ``Model._state`` (``adding``,
-``db``) as ``bulk_create`` sets it, the backend's and the expression's
-``get_db_converters``, and the ``_result_cache`` / ``_prefetch_done`` /
-``_prefetched_objects_cache`` of a prefetched relation. :func:`fast` checks
-them (and that the Django release is one ``tests/test_statements.py``
-verified) once; when it says no, every helper takes the ORM's way:
-``bulk_create``, ``QuerySet.update``, a read of the row by primary key, no
-cache. :func:`insert` also needs ``RETURNING`` (PostgreSQL, SQLite 3.35+)
-and a model without parents.
+The one module that leans on Django's internals, because building and
+compiling these statements anew was most of the pipeline's time
+(docs/benchmarks.md); :func:`fast` names what it relies on.
 """
 
 from __future__ import annotations
@@ -50,7 +23,21 @@ VERIFIED_DJANGO = ((5, 2),)
 @functools.cache
 def fast() -> bool:
     """Whether the statements written here are used: this Django is a
-    verified release and still has what they rely on."""
+    verified release and still has what they rely on.
+
+    The helpers write their statements from the model's metadata once per
+    model, column set and database and keep Django's own per-field
+    conversions, so a row holds exactly what ``save()`` or ``bulk_create()``
+    would have written and an object read back is what a queryset would have
+    built. Beyond Django's public API they rely on ``Model._state``
+    (``adding``, ``db``) as ``bulk_create`` sets it, the backend's and the
+    expression's ``get_db_converters``, and the ``_result_cache`` /
+    ``_prefetch_done`` / ``_prefetched_objects_cache`` of a prefetched
+    relation, checked here once (with the release ``tests/test_statements.py``
+    verified). When this says no, every helper takes the ORM's way:
+    ``bulk_create``, ``QuerySet.update``, a read of the row by primary key, no
+    cache.
+    """
     state = ModelState()
     return (
         django.VERSION[:2] in VERIFIED_DJANGO
@@ -110,7 +97,14 @@ def _insert_sql(model, rows: int, alias: str) -> str:
 def insert(objs: list[Model], using: str | None = None) -> None:
     """Insert unsaved instances of one model in one statement and set their
     primary keys, as ``bulk_create`` does; on the database ``using`` (by
-    default the one the router writes the model to)."""
+    default the one the router writes the model to).
+
+    Values are converted with ``Field.pre_save`` (``auto_now`` stamps, files)
+    and ``get_db_prep_save`` (JSON, dates, …); like ``bulk_create()`` no model
+    signals are sent (the help-desk models have no receivers that depend on
+    them). The statement needs ``RETURNING`` (PostgreSQL, SQLite 3.35+) and
+    a model without parents; otherwise ``bulk_create`` runs.
+    """
     model = type(objs[0])
     connection = connections[using] if using else connection_for(model)
     if (
@@ -156,7 +150,11 @@ def _update_sql(
 def update(obj: Model, fields, *, increments=(), **where) -> int:
     """Write ``fields`` of a saved instance (``auto_now`` stamps refreshed)
     and add one to the columns ``increments``, where its row still has the
-    values ``where``; the number of rows changed (0 or 1)."""
+    values ``where``; the number of rows changed (0 or 1).
+
+    Values are converted as :func:`insert` converts them; like
+    ``QuerySet.update()`` no model signals are sent.
+    """
     model = type(obj)
     if not fast():
         return _update_orm(obj, fields, increments, where)
@@ -253,7 +251,12 @@ def width(model) -> int:
 
 def load(model, values):
     """The instance of ``model`` from its slice of a row (``None`` when the
-    row has no such object: an outer join found nothing)."""
+    row has no such object: an outer join found nothing).
+
+    With :func:`columns`, for the few reads the pipeline spells out in SQL:
+    the converters the ORM's compiler applies (``from_db_value``, the
+    backend's date and boolean converters) run on each value.
+    """
     connection = connection_for(model)
     pk_index, names = _layout(model)
     if values[pk_index] is None:

@@ -1,9 +1,8 @@
 """The private storage of attachments and raw mail.
 
-Files live in the storage named by ``VIVADESK["STORAGE"]`` in Django's
-``STORAGES``: a ``FileSystemStorage`` outside ``MEDIA_ROOT`` with no
-``base_url`` (or a private bucket), so no web server serves them directly.
-They are only ever delivered by the permission-checked download views.
+Files live in the storage named by ``VIVADESK["STORAGE"]``: one no web
+server serves (:class:`PrivateStorage`); only the permission-checked
+download views deliver them.
 """
 
 from __future__ import annotations
@@ -19,6 +18,10 @@ from . import conf
 
 class PrivateStorage(Storage):
     """A stand-in that hands every call to the storage configured *now*.
+
+    That is the storage named by ``VIVADESK["STORAGE"]`` in Django's
+    ``STORAGES``: a ``FileSystemStorage`` outside ``MEDIA_ROOT`` with no
+    ``base_url`` (or a private bucket), so no web server serves its files.
 
     Django evaluates ``FileField(storage=callable)`` once, when the model is
     imported; this proxy keeps the choice of backend for call time, so the

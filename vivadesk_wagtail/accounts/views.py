@@ -1,11 +1,7 @@
-"""Customer account views: activation, a new activation link, login,
-password reset; and the throttled Wagtail admin login.
+"""Customer account views and the throttled Wagtail admin login.
 
-The activation link's GET only shows the form (mail scanners prefetch links);
-the POST checks the token again, completes the account, logs the customer in
-(``login()`` rotates the session key) and lands them on "My requests".
-Activation, a new link and the password reset serve customer accounts only:
-never staff, and never an account an admin deactivated
+Activation, a new activation link and the password reset serve customer
+accounts only: never staff, and never an account an admin deactivated
 (``customers.awaiting_confirmation`` / ``customers.may_reset_password``).
 """
 
@@ -41,7 +37,12 @@ def rate_limited(request, exception=None):
 
 @method_decorator([never_cache, sensitive_post_parameters()], name="dispatch")
 class ActivateView(View):
-    """Set a password and confirm the account from the activation link."""
+    """Set a password and confirm the account from the activation link.
+
+    The GET only shows the form (mail scanners prefetch links); the POST
+    checks the token again, completes the account, logs the customer in
+    (``login()`` rotates the session key) and lands them on "My requests".
+    """
 
     template_name = f"{TEMPLATES}/activate.html"
     #: Shown for a link that is not valid (400) or expired (410).

@@ -1,15 +1,8 @@
 """What a mail says: its visible text, sanitised HTML and a ticket title.
 
-Quoted history and signatures are cut with ``mail-parser-reply`` (MIT; of
-the languages here it knows German, English, French, Spanish, Italian and
-Dutch, not all of their clients' spellings) plus the reply headers it misses
-(:data:`QUOTE_HEADERS`): Outlook's ``-----Ursprüngliche Nachricht-----`` and
-``Von:``/``Gesendet:`` blocks, and the "… wrote:" lines of Gmail, Apple
-Mail, Thunderbird and Outlook in de, en, fr, es, it, nl, pl, pt, ru and tr,
-also wrapped over two lines; and a trailing run of ``>`` lines. A reply
-written below the quote (or between its lines) keeps its answers. If cutting
-would leave nothing, the full text is kept: content is never lost to a
-heuristic.
+Quoted history and signatures are cut (:func:`visible_text`) with
+``mail-parser-reply`` plus the reply headers it misses; content is never
+lost to that heuristic.
 """
 
 from __future__ import annotations
@@ -39,7 +32,11 @@ def _wrote(opening: str, verb: str) -> str:
 
 #: A digit on the line: the date of a header without fixed opening words.
 _DATED = r"(?=[^\n]*\d)"
-#: Headers of quoted history that mail-parser-reply does not recognise.
+#: Headers of quoted history that mail-parser-reply does not recognise:
+#: Outlook's ``-----Ursprüngliche Nachricht-----`` and ``Von:``/``Gesendet:``
+#: blocks, and the "… wrote:" lines of Gmail, Apple Mail, Thunderbird and
+#: Outlook in de, en, fr, es, it, nl, pl, pt, ru and tr, also wrapped over
+#: two lines.
 QUOTE_HEADERS = [
     # Outlook: "-----Ursprüngliche Nachricht-----", "-----Original Message-----"
     r"^[ \t>]*-{3,}\s*(?:Urspr(?:ü|ue)ngliche Nachricht|Original Message|"
@@ -87,7 +84,8 @@ QUOTE_HEADERS = [
 #: Reply headers are looked for in this many leading characters (a pasted
 #: log of megabytes is not searched line by line; it is kept).
 HEADER_SEARCH_CHARS = 200_000
-#: Languages handed to mail-parser-reply (its Polish Outlook pattern takes
+#: Languages handed to mail-parser-reply (MIT; it knows these, not all of
+#: their clients' spellings; its Polish Outlook pattern takes
 #: a single ``Do:`` line — German for Thursday — as a reply header: left out).
 REPLY_LANGUAGES = ["de", "en", "fr", "es", "it", "nl"]
 QUOTE_HEADER_RE = re.compile("|".join(QUOTE_HEADERS), re.MULTILINE | re.IGNORECASE)
@@ -256,7 +254,12 @@ def _drop_trailing_quote(text: str) -> str:
 
 def visible_text(text: str) -> str:
     """The new part of a reply: quoted history and signature cut off; of a
-    reply written below the quote (or between its lines), the answers."""
+    reply written below the quote (or between its lines), the answers.
+
+    Reply headers are found by mail-parser-reply and :data:`QUOTE_HEADERS`;
+    a trailing run of ``>`` lines goes too. If cutting would leave nothing,
+    the full text is kept: content is never lost to a heuristic.
+    """
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
     full = text.strip()
     if not full:

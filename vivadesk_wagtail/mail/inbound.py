@@ -1,20 +1,8 @@
 """The inbound pipeline: store first, then process once.
 
-1. :func:`record` writes the raw bytes to the private storage and an
-   :class:`~vivadesk_wagtail.models.InboundMail` row (unique dedupe key). Only
-   when that committed may the mail leave the server; a second delivery of
-   the same mail finds the row and changes nothing.
-2. :func:`process` handles one ``pending`` row in one transaction: parse,
-   classify, match, write through ``services``. Any failure is caught and
-   the row is held with its reason and traceback; the mails after it go on.
-   A transient database error (``dberrors``) leaves it ``pending`` with a
-   retry time instead, until it happened ``INBOUND_TRANSIENT_ATTEMPTS`` times.
-3. ``inbound_tasks.sweep_inbound`` processes rows left ``pending`` (a lost
-   task, a crashed worker, mail recorded through django-mailbox's signal, a
-   retry that is due).
-
-``manage.py vivadesk_ingest`` and the mailbox poller use exactly these
-functions.
+:func:`record` stores a mail, :func:`process` handles its ``pending`` row
+once; ``manage.py vivadesk_ingest`` and the mailbox poller use exactly these
+functions (what that guarantees: docs/mail-guarantees.md).
 """
 
 from __future__ import annotations
@@ -97,7 +85,13 @@ def record(
     """Store a mail durably; ``(row, created)``. Raises if it could not be
     stored, so the caller leaves the mail on its server. A mail recorded
     before is found by the unique dedupe key (its new file is removed).
-    ``headers``: the caller parsed the mail already."""
+    ``headers``: the caller parsed the mail already.
+
+    The raw bytes go to the private storage, the
+    :class:`~vivadesk_wagtail.models.InboundMail` row carries the unique
+    dedupe key. Only when that committed may the mail leave the server; a
+    second delivery of the same mail finds the row and changes nothing.
+    """
     if headers is None:
         headers = _headers(raw)
     key, message_id = parsing.dedupe_key(raw, headers)
@@ -214,11 +208,15 @@ def process(
     is left alone and its earlier result returned. ``row``, ``raw`` and
     ``parsed``: the caller has them in memory already (``ingest``).
 
-    The work runs in one transaction that ends with the claim; if anything
-    fails it is rolled back whole and the row is held, with the reason and
-    traceback, in a second one — the mails after it go on. A transient
-    database error leaves the row ``pending`` for a later attempt
-    (:func:`_retry_later`).
+    The work (parse, classify, match, write through ``services``) runs in
+    one transaction that ends with the claim; if anything fails it is rolled
+    back whole and the row is held, with the reason and traceback, in a
+    second one — the mails after it go on. A transient database error
+    (``dberrors``) leaves the row ``pending`` with a retry time instead
+    (:func:`_retry_later`), until it happened ``INBOUND_TRANSIENT_ATTEMPTS``
+    times. Rows left ``pending`` (a lost task, a crashed worker, mail
+    recorded through django-mailbox's signal, a retry that is due) are
+    processed by ``inbound_tasks.sweep_inbound``.
     """
     if row is None:
         row = InboundMail.objects.get(pk=pk)

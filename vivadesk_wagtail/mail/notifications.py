@@ -1,13 +1,8 @@
 """Who is told what when a ticket changes: outbox rows, never direct sends.
 
-``services.tickets`` calls :func:`queue` inside its transaction; this module
-decides the recipients and writes one ``OutboundEmail`` per mail (all rows
-of an event in one INSERT), then queues their sending on commit (one task).
 A rolled-back change therefore mails nobody, and a committed one always has
 its rows, even if the task queue loses the task (the outbox sweeper picks
-them up again). The threading headers (``In-Reply-To``, ``References``) are
-worked out when a row is sent, by :func:`thread_row`, as of the row's
-creation, which keeps that reading off the ticket's write path.
+them up again).
 """
 
 from __future__ import annotations
@@ -45,7 +40,12 @@ _MESSAGE_ID = re.compile(r"<[^<>\s]{1,253}>")
 
 
 def queue(event: str, ticket: Ticket, **kwargs) -> list[OutboundEmail]:
-    """Write the outbox rows that ``event`` calls for (see ``services``)."""
+    """Write the outbox rows that ``event`` calls for (see ``services``).
+
+    Called inside the ticket service's transaction: decides the recipients,
+    writes one ``OutboundEmail`` per mail (all rows of the event in one
+    INSERT), then queues their sending on commit (one task).
+    """
     handler = {
         "ticket_created": _ticket_created,
         "message_added": _message_added,
@@ -180,7 +180,11 @@ def thread_ids(row: OutboundEmail) -> list[str]:
 
 
 def thread_row(row: OutboundEmail) -> None:
-    """Set ``row``'s ``In-Reply-To`` and ``References`` (the caller saves)."""
+    """Set ``row``'s ``In-Reply-To`` and ``References`` (the caller saves).
+
+    Worked out when a row is sent, as of the row's creation, which keeps
+    that reading off the ticket's write path.
+    """
     if row.ticket_id is None:
         return
     references = thread_ids(row)

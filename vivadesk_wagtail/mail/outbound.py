@@ -1,13 +1,8 @@
 """Rendering and sending one outbox row.
 
-Each mail is a template triplet under ``vivadesk_wagtail/mail/``:
-``<event>_subject.txt``, ``<event>.txt`` and ``<event>.html``, rendered by the
-site's adapter (``adapter.render_mail``) inside
-``translation.override(row.language)`` (a background task has no language of
-its own). Customer text only ever enters as context — autoescaped in the HTML
-part, never part of template source. The subject and the text part are
-rendered without HTML escaping (they are not HTML), the subject is then forced
-onto one clean line.
+Each mail is a template triplet under ``vivadesk_wagtail/mail/``
+(``<event>_subject.txt``, ``<event>.txt``, ``<event>.html``), rendered by
+the site's adapter (:func:`render`).
 """
 
 from __future__ import annotations
@@ -125,6 +120,12 @@ def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
 
 
 def render(row: OutboundEmail) -> Rendered:
+    """The row's mail, rendered by ``adapter.render_mail`` inside
+    ``translation.override(row.language)`` (a background task has no
+    language of its own). Customer text only ever enters as context —
+    autoescaped in the HTML part, never part of template source. The subject
+    and the text part are rendered without HTML escaping (they are not
+    HTML), the subject is then forced onto one clean line."""
     row.language = first_offered(row.language)  # for this rendering only
     with translation.override(row.language):
         context = context_for(row)

@@ -1,15 +1,8 @@
 """Raw RFC 822 bytes → a :class:`ParsedMail` the pipeline can decide on.
 
-Parsing is lenient where mail is merely sloppy (charsets are read as mail
-clients read them, :mod:`.charsets`; what no charset decodes becomes
-replacement characters, never dropped characters; broken base64 is decoded as
-far as it goes; a few junk lines before the headers are skipped, see
-:mod:`.rawmail`) and strict where it matters: the sender's identity comes from
-the one ``From`` header only, parsed with ``email.headerregistry``, and an
-ambiguous or malformed ``From`` leaves :attr:`ParsedMail.sender` empty with
-the problem named; a look-alike domain (:func:`ascii_domain`) is kept as
-written, so it matches no customer. Hostile structure (nesting deeper than
-:data:`MAX_DEPTH`) raises :class:`MalformedMailError`.
+Lenient where mail is merely sloppy (charsets, broken base64, junk before
+the headers), strict where it matters: the sender's identity
+(:func:`strict_sender`). Hostile structure raises :class:`MalformedMailError`.
 """
 
 from __future__ import annotations
@@ -42,7 +35,8 @@ _registry = HeaderRegistry()
 
 
 class MalformedMailError(ValueError):
-    """The mail cannot be processed safely (too deep, unparseable)."""
+    """The mail cannot be processed safely (nesting deeper than
+    :data:`MAX_DEPTH`, unparseable)."""
 
 
 class LookalikeDomainError(ValueError):
@@ -176,33 +170,13 @@ def _raw_header(value) -> str:
     return charsets.superset_words(unfolded)
 
 
-#: ``local@domain`` or ``Display Name <local@domain>`` in the plainest
-#: spelling: a dot-atom local part, an ASCII host name, a display name of
-#: plain words. Every such header means exactly what the full parser makes
-#: of it (``tests/test_inbound_sender.py`` checks that on thousands of
-#: generated headers), so it skips that parser, a fifth of a reply's cost.
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_PLAIN_ADDRESS = rf"({_ATEXT}+(?:\.{_ATEXT}+)*)@({_LABEL}(?:\.{_LABEL})+)"
-_PLAIN_FROM = re.compile(
-    rf"(?:{_PLAIN_ADDRESS}|(?:[A-Za-z0-9]+ )*[A-Za-z0-9]+ <{_PLAIN_ADDRESS}>)"
-)
-
-
-def _plain_sender(raw: str) -> str | None:
-    """The address of a plainly spelt ``From`` (see :data:`_PLAIN_FROM`), or
-    ``None`` when the full parser must look at it."""
-    found = _PLAIN_FROM.fullmatch(raw)
-    if found is None:
-        return None
-    local, domain = found.group(1, 2) if found.group(1) else found.group(3, 4)
-    if len(local) + len(domain) > 253:
-        return None
-    return f"{local}@{domain.lower()}"
-
-
 def strict_sender(values: list) -> tuple[str, str]:
     """``(address, problem)`` from every ``From`` header of a mail.
+
+    The sender's identity comes from the one ``From`` header only, parsed
+    with ``email.headerregistry``; an ambiguous or malformed ``From`` gives
+    no address with the problem named, and a look-alike domain
+    (:func:`ascii_domain`) is kept as written, so it matches no customer.
 
     Exactly one header with exactly one syntactically clean mailbox is
     accepted; anything else (two headers, a group, two addresses,
@@ -213,11 +187,7 @@ def strict_sender(values: list) -> tuple[str, str]:
         return "", "missing_from"
     if len(values) > 1:
         return "", "ambiguous_from"
-    raw = _raw_header(values[0])
-    plain = _plain_sender(raw)
-    if plain is not None:
-        return plain, ""
-    return _parsed_sender(raw)
+    return _parsed_sender(_raw_header(values[0]))
 
 
 def _parsed_sender(raw: str) -> tuple[str, str]:
@@ -303,7 +273,13 @@ def _mixes_scripts(label: str) -> bool:
 
 def parse(raw: bytes) -> ParsedMail:
     """The mail in ``raw``, read from its header block on (junk lines before
-    it skipped, :func:`.rawmail.header_start`)."""
+    it skipped, :func:`.rawmail.header_start`).
+
+    Lenient where mail is merely sloppy: charsets are read as mail clients
+    read them (:mod:`.charsets`), what no charset decodes becomes replacement
+    characters, never dropped characters, and broken base64 is decoded as
+    far as it goes.
+    """
     stream = io.BytesIO(raw)
     stream.seek(rawmail.header_start(raw))
     try:

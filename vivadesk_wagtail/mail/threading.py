@@ -1,14 +1,8 @@
 """Which ticket a mail answers.
 
-First by ``In-Reply-To``/``References`` against Message-IDs we know (the ones
-we sent, kept on outbox rows, and the ones customers' mails came with), so an
-edited subject still finds its ticket; else by the reference in the subject
-(``[VIVA-1042]``). Matching is routing only: the caller still checks that the
-sender is the ticket's customer. :attr:`Match.by` tells how the ticket was
-found: only a Message-ID we sent (``headers``) shows that the sender saw our
-mail; the Message-ID of a mail we received, like the reference in the
-subject, anybody may know. Runs inside the caller's transaction: the ticket
-found is locked for it.
+By ``In-Reply-To``/``References`` against Message-IDs we know, else by the
+reference in the subject (``[VIVA-1042]``). Matching is routing only: the
+caller still checks that the sender is the ticket's customer.
 """
 
 from __future__ import annotations
@@ -30,6 +24,10 @@ BY_HEADERS, BY_RECEIVED, BY_SUBJECT = "headers", "received", "subject"
 
 @dataclass
 class Match:
+    """A ticket found and how: only a Message-ID we sent (``headers``) shows
+    that the sender saw our mail; the Message-ID of a mail we received, like
+    the reference in the subject, anybody may know."""
+
     ticket: Ticket
     #: :data:`BY_HEADERS`, :data:`BY_RECEIVED` or :data:`BY_SUBJECT`
     by: str
@@ -71,10 +69,10 @@ def _tickets(
     with the customer and their profile (the sender check) and the caller's
     ``annotations`` (``RawSQL`` by name), in one statement.
 
-    Spelled out in SQL (``statements``): the ORM took about 1.5 ms to build
-    this query and its three objects, four times what running it takes, on
-    every reply. ``join_outbound`` joins the outbox; each ticket then has the
-    Message-ID it was found by as ``via``.
+    Spelled out in SQL (``statements``): building this query and its three
+    objects with the ORM cost several times what running it does, on every
+    reply (docs/benchmarks.md). ``join_outbound`` joins the outbox; each
+    ticket then has the Message-ID it was found by as ``via``.
     """
     user = get_user_model()
     col = statements.column
@@ -176,7 +174,14 @@ def by_subject(parsed: ParsedMail, annotations: dict) -> Ticket | None:
 
 def find_ticket(parsed: ParsedMail, **annotations) -> Match | None:
     """The ticket ``parsed`` answers, locked, with ``annotations`` read in the
-    same query."""
+    same query.
+
+    First by ``In-Reply-To``/``References`` against Message-IDs we know (the
+    ones we sent, kept on outbox rows, and the ones customers' mails came
+    with), so an edited subject still finds its ticket; else by the reference
+    in the subject. Runs inside the caller's transaction: the ticket found is
+    locked for it.
+    """
     match = by_headers(parsed, annotations)
     if match is not None:
         return match

@@ -2,9 +2,7 @@
 
 Reads go through ``queries`` (scoped to the requesting customer, a miss is a
 404); every change goes through ``services.tickets`` and only by POST with
-CSRF. GET never changes anything. Comments and new requests are counted per
-customer (``ratelimits.portal_post_limited``): over the limit the form comes
-back with the typed text and a request to wait, status 429.
+CSRF. GET never changes anything.
 """
 
 from __future__ import annotations
@@ -302,7 +300,12 @@ class NewRequestView(TemplateResponseMixin, View):
 
 
 def _ask_to_wait(form) -> None:
-    """The form comes back with the text as typed and this on top."""
+    """The form comes back with the text as typed and this on top.
+
+    Comments and new requests are counted per customer
+    (``ratelimits.portal_post_limited``): over the limit the form comes back
+    this way, with status 429.
+    """
     form.add_error(
         None,
         _(

@@ -1,16 +1,8 @@
 """Contact-form submissions become tickets.
 
-One transaction creates, for a new address, the customer account (inactive,
-unconfirmed, no usable password), the ticket, its first message with the
-extra form data and the attachments, and the outbox row of the confirmation
-mail. :func:`receive` says what happened (:class:`Outcome`): the ticket and
-whether its confirmation mail was queued, held back by the caller's caps, or
-not sent because mail to the address bounces; the thank-you page tells the
-visitor from it (``pages.views``), never whether the address had an account.
-
-A post by a visitor who is not signed in as the address's customer is
-stored as "sender not verified": its confirmation mail quotes none of it
-(DESIGN.md decision 10), and agents and the customer see where it came from.
+One transaction creates the customer account of a new address, the ticket,
+its first message and the outbox row of the confirmation mail;
+:func:`receive` says what happened (:class:`Outcome`).
 """
 
 from __future__ import annotations
@@ -34,6 +26,14 @@ UNDELIVERABLE = "undeliverable"
 
 @dataclass
 class Submission:
+    """One contact-form post.
+
+    A post by a visitor who is not signed in as the address's customer
+    (``signed_in`` false) is stored as "sender not verified": its
+    confirmation mail quotes none of it (DESIGN.md decision 10), and agents
+    and the customer see where it came from.
+    """
+
     name: str
     email: str
     subject: str
@@ -60,7 +60,10 @@ def scoped_key(submission: Submission) -> str | None:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What :func:`receive` did."""
+    """What :func:`receive` did: the ticket and whether its confirmation mail
+    was queued, held back by the caller's caps, or not sent because mail to
+    the address bounces. The thank-you page tells the visitor from it
+    (``pages.views``), never whether the address had an account."""
 
     ticket: Ticket
     #: :data:`QUEUED`, :data:`WITHHELD` or :data:`UNDELIVERABLE`.
@@ -109,6 +112,9 @@ def _repeated(ticket: Ticket) -> Outcome:
 
 @transaction.atomic
 def _submit(submission: Submission) -> Outcome:
+    """For a new address the customer account (inactive, unconfirmed, no
+    usable password), then the ticket, its first message with the extra form
+    data and the attachments, and the outbox row of the confirmation mail."""
     existing = _existing(submission.idempotency_key)
     if existing is not None:
         return _repeated(existing.ticket)

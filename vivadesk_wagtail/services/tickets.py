@@ -1,21 +1,8 @@
-"""The only writer of ticket state.
+"""The only writer of ticket state (views, mail pipeline, tasks and admin).
 
-Views, the mail pipeline, tasks and the admin call these functions; none of
-them writes ticket fields directly. Every change here runs in one transaction
-under a row lock on the ticket, adds a system event to the thread where the
-customer should see it and sends the matching signal (``signals``), whose
-receivers write the notifications' outbox rows in the same transaction
-(``signal_handlers``). Staff actions (replies, notes, status, assignment,
-category) also write a Wagtail audit-log entry, the ticket's History; what
-customers write is in the thread itself.
-
-The write path is kept to a few statements, because every contact-form POST
-and every inbound mail takes it: the message and the status event it causes
-go in one INSERT, the status in the same UPDATE as the activity stamp, audit
-entries skip Wagtail's per-entry ``full_clean``, search indexing runs in
-batches elsewhere (``services.search_index``), and the INSERTs and UPDATEs
-of that path are written once per model (:mod:`vivadesk_wagtail.statements`)
-rather than built by the ORM on every call.
+Each change runs in one transaction under a row lock on the ticket, adds a
+system event to the thread and sends its signal (``signals``); the write
+path is kept to a few statements (docs/architecture.md).
 """
 
 from __future__ import annotations
