@@ -112,6 +112,16 @@ class Ticket(index.Indexed, models.Model):
         on_delete=models.SET_NULL,
         related_name="tickets",
     )
+    #: The contact page (the language version) the request was sent from;
+    #: the request type agents filter by. Mail and staff tickets have none.
+    contact_page = models.ForeignKey(
+        "vivadesk_wagtail.ContactPage",
+        verbose_name=_("contact page"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assignee"),
