@@ -30,7 +30,16 @@ class CaughtSubmission(models.Model):
     email = models.EmailField(_("e-mail address"), max_length=254)
     subject = models.CharField(_("subject"), max_length=255)
     message = models.TextField(_("message"))
-    #: The contact page's language and category, for the ticket it may become.
+    #: The contact page, its language and category, for the ticket it may
+    #: become.
+    contact_page = models.ForeignKey(
+        "vivadesk_wagtail.ContactPage",
+        verbose_name=_("contact page"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     language = models.CharField(_("language"), max_length=16, blank=True)
     category = models.ForeignKey(
         Category,
