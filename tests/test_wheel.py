@@ -169,6 +169,9 @@ def test_the_wheel_ships_templates_and_catalogue(installed):
     package = Path(found)
     assert package.is_relative_to(venv), package
     assert (package / "templates/vivadesk_wagtail/includes/requests_menu.html").exists()
+    # The translation editor's override (its out-of-date banner and the
+    # "Submit for moderation" button).
+    assert (package / "templates/wagtail_localize/admin/edit_translation.html").exists()
     assert (package / "locale/de/LC_MESSAGES/django.po").exists()
     assert (package / "locale/de/LC_MESSAGES/django.mo").exists(), (
         "the compiled German catalogue is missing from the wheel"

@@ -18,9 +18,11 @@ class VivadeskConfig(AppConfig):
 
     def serve_contact_pages(self) -> None:
         """The contact page's form and seams (``models.pages``) are the
-        contact form's code in ``pages``, which sits above the services."""
+        contact form's code in ``pages``, which sits above the services; so
+        is the page editor's form checking the extra fields."""
         from .models import ContactPage
-        from .pages import forms, views
+        from .pages import admin_forms, forms, views
 
         ContactPage.form_builder = forms.ContactFormBuilder
         ContactPage.views = views
+        ContactPage.base_form_class = admin_forms.ContactPageForm

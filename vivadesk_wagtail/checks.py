@@ -269,6 +269,26 @@ def _adapter() -> list[Error]:
     ]
 
 
+def _translation_live_status() -> list[Error]:
+    """wagtail-localize copies the source's live status to a new translation
+    unless this setting is False: "Translate" would publish past the workflow."""
+    if "wagtail_localize" not in settings.INSTALLED_APPS:
+        return []
+    sync = getattr(settings, "WAGTAILLOCALIZE_SYNC_LIVE_STATUS_ON_TRANSLATE", True)
+    if sync is False:
+        return []
+    return [
+        Error(
+            "WAGTAILLOCALIZE_SYNC_LIVE_STATUS_ON_TRANSLATE must be False: "
+            "otherwise translating a live page publishes the translation at "
+            "once, even for an editor without publish permission.",
+            hint="Set WAGTAILLOCALIZE_SYNC_LIVE_STATUS_ON_TRANSLATE = False; "
+            "translations then start as drafts and go through the workflow.",
+            id="vivadesk.E060",
+        )
+    ]
+
+
 def check_vivadesk_settings() -> list[Error]:
     errors: list[Error] = []
     raw = getattr(settings, "VIVADESK", {})
@@ -376,6 +396,7 @@ def check_vivadesk_settings() -> list[Error]:
     errors += _positive_duration("SPAM_RETENTION", 52)
     errors += _spam_files_max_bytes()
     errors += _adapter()
+    errors += _translation_live_status()
     return errors
 
 

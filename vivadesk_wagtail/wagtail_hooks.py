@@ -7,6 +7,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 
 from .models import CaughtSubmission, InboundMail, OutboundEmail, Ticket
+from .pages.requests import without_contact_pages
 from .permissions import ServiceWrittenPolicy
 from .staff.admin_routes import localize_snippet_api_urls
 from .staff.bulk_actions import AssignBulkAction, StatusBulkAction
@@ -14,6 +15,11 @@ from .staff.log_actions import register_log_actions
 from .staff.panels import add_helpdesk_panel
 from .staff.views import refuse_bulk_delete
 from .staff.viewsets import HelpDeskViewSetGroup
+from .translation_admin import (
+    annotate_outdated,
+    outdated_listing_buttons,
+    translation_admin_urls,
+)
 
 register_permission_policy(Ticket, ServiceWrittenPolicy(Ticket))
 register_permission_policy(OutboundEmail, ServiceWrittenPolicy(OutboundEmail))
@@ -25,8 +31,13 @@ hooks.register("construct_homepage_panels", add_helpdesk_panel)
 hooks.register("register_bulk_action", AssignBulkAction)
 hooks.register("register_bulk_action", StatusBulkAction)
 hooks.register("before_delete_snippet", refuse_bulk_delete)
+hooks.register("filter_form_submissions_for_user", without_contact_pages)
 # Ahead of wagtail-localize's own snippet API URLs (the first match answers).
 hooks.register("register_admin_urls", localize_snippet_api_urls, order=-100)
+# Translations under moderation, also ahead of wagtail-localize's URLs.
+hooks.register("register_admin_urls", translation_admin_urls, order=-100)
+hooks.register("construct_explorer_page_queryset", annotate_outdated)
+hooks.register("register_page_listing_buttons", outdated_listing_buttons)
 
 
 @hooks.register("insert_global_admin_css")

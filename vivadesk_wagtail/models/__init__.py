@@ -5,7 +5,7 @@ from .customers import CustomerProfile
 from .inbound import InboundMail, InboundOutcome, InboundState, MailboxPoll
 from .messages import PUBLIC_KINDS, MessageKind, TicketMessage
 from .outbox import OutboundEmail, OutboundState
-from .pages import ContactFormField, ContactPage
+from .pages import ContactFormField, ContactPage, ticket_answers
 from .spam import CaughtReason, CaughtSubmission
 from .tickets import (
     OPEN_STATUSES,
@@ -26,6 +26,7 @@ __all__ = [
     "Channel",
     "ContactFormField",
     "ContactPage",
+    "ticket_answers",
     "CustomerProfile",
     "InboundMail",
     "InboundOutcome",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..languages import LanguageDisplayMixin
 from .tickets import Ticket
 
 
@@ -15,7 +16,7 @@ class OutboundState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class OutboundEmail(models.Model):
+class OutboundEmail(LanguageDisplayMixin, models.Model):
     """One mail to one recipient, written in the transaction of the change that
     causes it. The mail is rendered and sent later by ``tasks.send_outbound``."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..languages import LanguageDisplayMixin
 from .tickets import Category
 
 
@@ -16,7 +17,7 @@ class CaughtReason(models.TextChoices):
     FORGED = "forged", _("Form time stamp missing, forged or another visitor's")
 
 
-class CaughtSubmission(models.Model):
+class CaughtSubmission(LanguageDisplayMixin, models.Model):
     """A caught post opened no ticket, made no account and mailed nobody. Its
     fields are kept as the form cleaned them, its files in the private
     storage (``files``), for ``SPAM_RETENTION``; ``services.spam`` turns one

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from wagtail.search import index
 
+from ..languages import LanguageDisplayMixin
+
 
 def new_ticket_secret() -> str:
     return secrets.token_urlsafe(24)
@@ -79,7 +81,7 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
 
-class Ticket(index.Indexed, models.Model):
+class Ticket(LanguageDisplayMixin, index.Indexed, models.Model):
     number = models.PositiveBigIntegerField(_("number"), unique=True, editable=False)
     reference = models.CharField(
         _("reference"), max_length=32, unique=True, editable=False

@@ -1,6 +1,7 @@
-"""The contact form: fixed core fields, the editor's extra fields, and the
-spam traps (a honeypot field, :data:`HONEYPOT`, and a signed time stamp of
-when it was shown, :func:`make_stamp`).
+"""The contact form: fixed core fields, the editor's extra fields (choices
+from their ``options``, dates typed the page's way or picked), and the spam
+traps (a honeypot field, :data:`HONEYPOT`, and a signed time stamp of when it
+was shown, :func:`make_stamp`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from django import forms
 from django.core import signing
 from django.middleware.csrf import get_token
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.forms.forms import BaseForm, FormBuilder
 
 from .. import conf
 from ..fields import AttachmentsField
+from ..models.pages import CHOICE_TYPES
 from ..services import customers
 
 CORE_FIELDS = ("name", "email", "subject", "message", "attachments")
@@ -34,6 +37,17 @@ BINDING_SALT = "vivadesk_wagtail.contact.shown.csrf"
 FRESH, TOO_FAST, EXPIRED, FORGED = "fresh", "too_fast", "expired", "forged"
 #: Longest message accepted from the form (characters).
 MESSAGE_MAX_LENGTH = 20_000
+#: How a date may be typed besides ISO (``2026-11-20``, what a date picker
+#: sends), by the page's language: day first, never the US month first.
+TYPED_DATE_FORMATS = {
+    "de": ("%d.%m.%Y", "%d.%m.%y"),
+    "en": ("%d/%m/%Y", "%d/%m/%y"),
+}
+#: The typed dates of a language not in :data:`TYPED_DATE_FORMATS`.
+OTHER_TYPED_DATE_FORMATS = ("%d.%m.%Y", "%d/%m/%Y")
+#: The first, empty entry of a drop-down list.
+PLEASE_CHOOSE = _("Please choose …")
+NOTHING_CHOSEN = "—"
 
 
 def csrf_binding(request) -> str:
@@ -188,24 +202,90 @@ class ContactCoreForm(BaseForm):
         return self.caught_by() is not None
 
     def extra_data(self, fields) -> list[dict]:
-        """The editor's fields as stored on the ticket: name, label, value."""
-        data = []
-        for field in fields:
-            value = self.cleaned_data.get(field.clean_name)
-            if isinstance(value, list):
-                value = ", ".join(str(v) for v in value)
-            data.append(
-                {
-                    "name": field.clean_name,
-                    "label": field.label,
-                    "value": "" if value is None else str(value),
-                }
-            )
-        return data
+        """The editor's fields as stored on the ticket: name, label and the
+        value as the visitor saw it; a choice field (:data:`CHOICE_TYPES`)
+        adds the stable values of what was chosen under ``choices``."""
+        return [self.extra_row(field) for field in fields]
+
+    def extra_row(self, field) -> dict:
+        value = self.cleaned_data.get(field.clean_name)
+        row = {"name": field.clean_name, "label": field.label}
+        if field.field_type in CHOICE_TYPES:
+            chosen = [v for v in (value if isinstance(value, list) else [value]) if v]
+            labels = dict(field.choice_pairs())
+            row["value"] = ", ".join(labels.get(v, v) for v in chosen)
+            row["choices"] = chosen
+            return row
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        row["value"] = "" if value is None else str(value)
+        return row
+
+
+def page_language(fields) -> str:
+    """The language of the page the fields belong to (their locale), or the
+    active one for fields not saved yet (a preview)."""
+    for field in fields:
+        if getattr(field, "locale_id", None):
+            return field.locale.language_code.split("-")[0].lower()
+    return (get_language() or "").split("-")[0].lower()
+
+
+def date_formats(language: str) -> list[str]:
+    """ISO first, then the language's typed dates."""
+    return ["%Y-%m-%d", *TYPED_DATE_FORMATS.get(language, OTHER_TYPED_DATE_FORMATS)]
+
+
+class ShownAgainAsISO:
+    """A typed date shown again comes back in ISO, the only form a date input
+    shows (the widget formats what the field reads from the text)."""
+
+    def bound_data(self, data, initial):
+        if self.disabled:
+            return initial
+        try:
+            return self.to_python(data) or data
+        except forms.ValidationError:
+            return data
+
+
+class PickedDateField(ShownAgainAsISO, forms.DateField):
+    """A date field shown as ``<input type="date">`` that also takes a date
+    typed the page's way (``20.11.2026`` in German, ``20/11/2026`` in
+    English)."""
+
+    def __init__(self, *, language: str = "", **kwargs):
+        kwargs.setdefault("input_formats", date_formats(language))
+        kwargs.setdefault(
+            "widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        )
+        super().__init__(**kwargs)
+
+
+class PickedDateTimeField(ShownAgainAsISO, forms.DateTimeField):
+    """A date and time as ``<input type="datetime-local">``; ISO (what the
+    input sends) or the page's typed date with ``HH:MM``."""
+
+    def __init__(self, *, language: str = "", **kwargs):
+        typed = date_formats(language)[1:]
+        kwargs.setdefault("input_formats", [f"{f} %H:%M" for f in typed])
+        kwargs.setdefault(
+            "widget",
+            forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+        )
+        super().__init__(**kwargs)
 
 
 class ContactFormBuilder(FormBuilder):
-    """Wagtail's form builder with the core fields in front of the editor's."""
+    """Wagtail's form builder with the core fields in front of the editor's,
+    choices from the fields' ``options`` (values, labels in the page's
+    language), and dates in the page's language."""
+
+    def __init__(self, fields):
+        super().__init__(fields)
+        self.language = page_language(fields)
 
     def get_form_class(self):
         extra = {
@@ -214,3 +294,40 @@ class ContactFormBuilder(FormBuilder):
             if name not in CORE_FIELDS + TRAP_FIELDS
         }
         return type("ContactForm", (ContactCoreForm,), extra)
+
+    def get_formatted_field_choices(self, field):
+        return field.choice_pairs()
+
+    def get_formatted_field_initial(self, field):
+        """The default values as choice values: an entry may name a choice
+        by its value or by its label."""
+        entries = super().get_formatted_field_initial(field)
+        by_label = {label: value for value, label in field.choice_pairs()}
+        values = {value for value, _label in field.choice_pairs()}
+        return [
+            entry if entry in values else by_label[entry]
+            for entry in entries
+            if entry in values or entry in by_label
+        ]
+
+    def get_field_options(self, field):
+        options = super().get_field_options(field)
+        if field.field_type in CHOICE_TYPES:
+            initial = self.get_formatted_field_initial(field)
+            if field.field_type in ("dropdown", "radio"):
+                initial = initial[0] if initial else None
+            options["initial"] = initial
+        return options
+
+    def create_dropdown_field(self, field, options):
+        """A drop-down list that starts empty: "Please choose …" when an
+        answer is required, "—" when not."""
+        empty = PLEASE_CHOOSE if field.required else NOTHING_CHOSEN
+        options["choices"] = [("", empty), *field.choice_pairs()]
+        return forms.ChoiceField(**options)
+
+    def create_date_field(self, field, options):
+        return PickedDateField(language=self.language, **options)
+
+    def create_datetime_field(self, field, options):
+        return PickedDateTimeField(language=self.language, **options)

@@ -139,6 +139,7 @@ def _submission(page, form, acknowledge=False, signed_in=False) -> intake.Submis
         message=data["message"],
         language=page.locale.language_code or translation.get_language(),
         category=page.category,
+        contact_page=page,
         form_data=form.extra_data(page.get_form_fields()),
         attachments=data.get("attachments") or [],
         idempotency_key=data.get("idempotency_key") or None,

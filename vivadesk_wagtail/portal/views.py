@@ -37,6 +37,7 @@ from ..models import (
     Ticket,
     TicketMessage,
     TicketStatus,
+    ticket_answers,
 )
 from ..services import tickets as ticket_service
 from . import queries
@@ -148,15 +149,6 @@ def _entries(ticket: Ticket, user) -> list[dict]:
     ]
 
 
-def _form_data(ticket: Ticket) -> list[dict]:
-    rows = ticket.form_data if isinstance(ticket.form_data, list) else []
-    return [
-        {"label": str(row.get("label", "")), "value": str(row.get("value", ""))}
-        for row in rows
-        if isinstance(row, dict)
-    ]
-
-
 class TicketPageMixin(TemplateResponseMixin):
     """The ticket page: its thread and the comment form."""
 
@@ -175,7 +167,7 @@ class TicketPageMixin(TemplateResponseMixin):
             "ticket": ticket,
             "entries": entries,
             "attachments": attachments,
-            "form_data": _form_data(ticket),
+            "form_data": ticket_answers(ticket),
             "form": form or self.form_class(initial={"key": new_key()}),
             "closed": closed,
             "can_mark_done": ticket.is_open,

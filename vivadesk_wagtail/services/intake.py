@@ -40,6 +40,8 @@ class Submission:
     message: str
     language: str
     category: object | None = None
+    #: The contact page (the language version) the post was sent from.
+    contact_page: object | None = None
     form_data: list = field(default_factory=list)
     attachments: list = field(default_factory=list)
     idempotency_key: str | None = None
@@ -146,6 +148,7 @@ def _submit(submission: Submission) -> Outcome:
         language=submission.language,
         category=adapter.new_ticket_category(user, Channel.WEB, submission.category),
         form_data=submission.form_data,
+        contact_page=submission.contact_page,
         acknowledge=acknowledge,
     )
     if dropped:

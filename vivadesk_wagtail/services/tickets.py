@@ -180,6 +180,7 @@ def open_ticket(
     language: str = "",
     category: Category | None = None,
     form_data: list | None = None,
+    contact_page=None,
     follows: Ticket | None = None,
     acknowledge: bool = True,
 ) -> Ticket:
@@ -212,6 +213,7 @@ def open_ticket(
         channel=first.channel,
         category=category,
         form_data=form_data or [],
+        contact_page=contact_page,
         follows=follows,
         customer_activity_at=now if first.kind == MessageKind.CUSTOMER else None,
     )

@@ -7,6 +7,7 @@ client sends becomes a field name or lookup (cf. GHSA-mxcg-7m22-x9pj).
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
@@ -14,6 +15,7 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from ..models import (
     OPEN_STATUSES,
     Category,
+    ContactPage,
     OutboundEmail,
     OutboundState,
     Ticket,
@@ -42,6 +44,20 @@ SHOW_STATUSES = {
     "on_customer": WAITING_ON_CUSTOMER,
     "finished": FINISHED,
 }
+
+
+def contact_page_choices():
+    """One choice per contact page and its translations (the request type),
+    by their common ``translation_key``; titled in the agent's language where
+    the page has that version."""
+    chosen = {}
+    language = translation.get_language()
+    pages = ContactPage.objects.select_related("locale").order_by("path")
+    for page in pages.only("id", "title", "translation_key", "locale__language_code"):
+        first = page.translation_key not in chosen
+        if first or page.locale.language_code == language:
+            chosen[page.translation_key] = page
+    return [(str(key), page.title) for key, page in chosen.items()]
 
 
 def assignee_choices():
@@ -77,6 +93,12 @@ class TicketFilterSet(WagtailFilterSet):
     category = django_filters.ModelChoiceFilter(
         queryset=Category.objects.all(), label=_("Category")
     )
+    contact_page = django_filters.ChoiceFilter(
+        label=_("Contact page"),
+        choices=contact_page_choices,
+        empty_label=_("Any page or mail"),
+        method="filter_contact_page",
+    )
     created = django_filters.DateFromToRangeFilter(
         field_name="created_at",
         label=_("Created"),
@@ -91,13 +113,22 @@ class TicketFilterSet(WagtailFilterSet):
 
     class Meta:
         model = Ticket
-        fields = ["show", "status", "assignee", "category", "created", "sender"]
+        fields = [
+            "show",
+            "status",
+            "assignee",
+            "category",
+            "contact_page",
+            "created",
+            "sender",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The agents, looked up once per listing: callable choices would be
         # queried again for validation, the form and the active-filter pills.
         self.filters["assignee"].extra["choices"] = assignee_choices()
+        self.filters["contact_page"].extra["choices"] = contact_page_choices()
 
     def filter_show(self, queryset, name, value):
         statuses = SHOW_STATUSES.get(value)
@@ -109,6 +140,11 @@ class TicketFilterSet(WagtailFilterSet):
         if value == "none":
             return queryset.filter(assignee__isnull=True)
         return queryset.filter(assignee_id=int(value))
+
+    def filter_contact_page(self, queryset, name, value):
+        """Tickets sent from the chosen page or any of its translations."""
+        versions = ContactPage.objects.filter(translation_key=value)
+        return queryset.filter(contact_page__in=versions.values("pk"))
 
     def filter_sender(self, queryset, name, value):
         """Tickets with at least one message whose sender is not verified

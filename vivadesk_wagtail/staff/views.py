@@ -23,6 +23,7 @@ from ..models import (
     TicketAttachment,
     TicketMessage,
     TicketStatus,
+    ticket_answers,
 )
 from ..permissions import is_agent
 from ..services.tickets import InvalidTransitionError, TicketClosedError
@@ -62,7 +63,7 @@ class TicketScreenView(AgentRequiredMixin, snippet_views.InspectView):
     def get_object(self, queryset=None):
         return get_object_or_404(
             Ticket.objects.select_related(
-                "customer", "assignee", "category", "follows"
+                "customer", "assignee", "category", "follows", "contact_page"
             ),
             pk=self.pk,
         )
@@ -150,6 +151,7 @@ class TicketScreenView(AgentRequiredMixin, snippet_views.InspectView):
             ticket=ticket,
             profile=CustomerProfile.objects.filter(user_id=ticket.customer_id).first(),
             customer_name=ticket.customer.get_full_name(),
+            form_answers=ticket_answers(ticket),
             assignee_name=display_name(ticket.assignee),
             other_tickets=self.other_tickets(),
             thread=thread_items(ticket),

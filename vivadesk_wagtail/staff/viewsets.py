@@ -2,7 +2,8 @@
 outbox, categories.
 
 Every URL of these viewsets (and of their choosers) is for agents only
-(``permissions.agents_only``), on top of the model permission checks.
+(``permissions.agents_only``), on top of the model permission checks; page
+editors may pick a category through its chooser (``access``).
 """
 
 from django.db.models.functions import Coalesce
@@ -14,7 +15,7 @@ from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from ..models import Category, OutboundEmail, Ticket
 from ..permissions import agents_only
-from .access import AgentsOnlyViewSet
+from .access import AgentsOnlyViewSet, PageEditorsChooserViewSet
 from .columns import FastColumn, FastDateColumn
 from .deliverability import clear_undeliverable
 from .filters import OutboundEmailFilterSet, TicketFilterSet
@@ -153,7 +154,11 @@ class OutboundEmailViewSet(AgentsOnlyViewSet):
 
 
 class CategoryViewSet(AgentsOnlyViewSet):
+    """Categories, kept in the Help desk menu; page editors pick one for a
+    contact page through the chooser, which lists names only."""
+
     model = Category
+    chooser_viewset_class = PageEditorsChooserViewSet
     icon = "tag"
     menu_label = _("Categories")
     menu_name = "vivadesk_categories"

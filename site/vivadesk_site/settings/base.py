@@ -141,6 +141,9 @@ LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+# A new translation starts as a draft (wagtail-localize would copy the source's
+# live status and publish it past the workflow; system check vivadesk.E060).
+WAGTAILLOCALIZE_SYNC_LIVE_STATUS_ON_TRANSLATE = False
 LOCALE_PATHS = [SITE_DIR / "locale", REPO_DIR / "locale"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
@@ -233,6 +236,9 @@ else:
 EMAIL_TIMEOUT = 30
 
 WAGTAIL_SITE_NAME = "VIVA"
+# No Gravatar: staff addresses are not sent to a third party, and the admin
+# shows Wagtail's default avatar (or the one a user uploads).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILADMIN_BASE_URL = env.str("VIVADESK_BASE_URL", default="http://localhost:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 # Wagtail's admin password reset with the help desk's rate limits.
