@@ -5,8 +5,11 @@ PY     := $(VENV)/bin/python
 MANAGE := $(PY) site/manage.py
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Links in mails point at the address `make run` serves, unless set.
+VIVADESK_BASE_URL ?= http://$(HOST):$(PORT)
+VAR    := $(or $(VIVADESK_VAR_DIR),var)
 
-.PHONY: run test setup lint messages bench clean load
+.PHONY: run serve reset-demo test setup lint messages bench clean load
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=…)")'
@@ -17,24 +20,33 @@ $(VENV)/.installed: pyproject.toml
 
 ## setup: install, migrate, load the demo data and the task schedules
 setup: $(VENV)/.installed
-	@mkdir -p var
+	@mkdir -p $(VAR)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) createcachetable
 	$(MANAGE) vivadesk_demo
 	$(MANAGE) vivadesk_schedules
 
 ## run: the site and the background worker together; Ctrl-C stops both
+## (e.g. `make run PORT=8080`; with HOST=0.0.0.0 also set VIVADESK_BASE_URL
+## to the address other machines use)
 run: setup
+	@$(MAKE) --no-print-directory serve
+
+## serve: what `make run` starts, without the setup step
+serve:
 	@echo ""
-	@echo "  Site (German):   http://$(HOST):$(PORT)/de/"
-	@echo "  Site (English):  http://$(HOST):$(PORT)/en/"
-	@echo "  Wagtail admin:   http://$(HOST):$(PORT)/admin/"
-	@echo "  Outgoing mail:   var/sent-mail/"
-	@echo "  Demo mail:       http://$(HOST):$(PORT)/de/demo-mail/  (read sent mail, reply as the customer)"
+	@echo "  Site (German):   $(VIVADESK_BASE_URL)/de/"
+	@echo "  Site (English):  $(VIVADESK_BASE_URL)/en/"
+	@echo "  Wagtail admin:   $(VIVADESK_BASE_URL)/admin/"
+	@echo "  Outgoing mail:   $(VAR)/sent-mail/"
+	@echo "  Demo mail:       $(VIVADESK_BASE_URL)/de/demo-mail/  (read sent mail, reply as the customer)"
 	@echo ""
-	@trap 'kill $$QPID 2>/dev/null; wait $$QPID 2>/dev/null' INT TERM EXIT; \
-	  $(MANAGE) qcluster & QPID=$$!; \
-	  $(MANAGE) runserver $(HOST):$(PORT)
+	@VIVADESK_BASE_URL=$(VIVADESK_BASE_URL) exec $(PY) site/run.py $(HOST):$(PORT)
+
+## reset-demo: throw away the demo's database, files and mail, and set it up anew
+reset-demo:
+	rm -rf $(VAR)
+	@$(MAKE) --no-print-directory setup
 
 ## test: the whole suite (SQLite; set DATABASE_URL for PostgreSQL)
 test: $(VENV)/.installed

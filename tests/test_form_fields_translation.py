@@ -188,7 +188,7 @@ def test_answers_read_in_the_page_language(german_page):
             "value": "Printer",
             "choices": ["drucker"],
         },
-        {"name": "kaufdatum", "label": "Date of purchase", "value": "Nov. 20, 2026"},
+        {"name": "kaufdatum", "label": "Date of purchase", "value": "20 Nov 2026"},
         {"name": "seriennummer", "label": "Seriennummer", "value": "S-1"},
         {"name": "gerat", "label": "Device", "value": "Fax", "choices": ["fax"]},
     ]

@@ -492,7 +492,10 @@ def test_rendering_is_inside_the_row_language():
     row.language = "de"
     german = outbound.render(row)
     assert english.text != german.text
-    assert english.subject == german.subject  # confirmed: the ticket subject
+    # The ticket's own subject in both, then what happened in each language.
+    assert english.subject != german.subject
+    assert german.subject.startswith(f"[{ticket.reference}] Drucker druckt nicht – ")
+    assert english.subject.startswith(f"[{ticket.reference}] Drucker druckt nicht – ")
 
 
 def test_text_part_and_subject_are_not_html_escaped():
@@ -505,4 +508,7 @@ def test_text_part_and_subject_are_not_html_escaped():
     assert notice.subject.startswith(f"[{ticket.reference}] ")
     assert notice.subject.endswith(': Fish & "Chips" <now>')
     (ack,) = mails_to("tom&jerry@example.com")
-    assert ack.subject == f'[{ticket.reference}] Fish & "Chips" <now>'
+    assert (
+        ack.subject
+        == f'[{ticket.reference}] Fish & "Chips" <now> – Your request has been received'
+    )

@@ -407,7 +407,8 @@ def test_a1_used_link_says_so_and_logs_nobody_in():
             },
         )
         assert response.status_code == 400
-        assert "used already" in response.content.decode()
+        # The account is confirmed: the page says so and leads to the login.
+        assert "already confirmed" in response.content.decode()
         assert "_auth_user_id" not in again.session
     user.refresh_from_db()
     assert user.password == password

@@ -177,7 +177,7 @@ def test_the_customer_reads_the_answers_in_the_portals_language(site):
     ("language", "stored", "shown"),
     [
         ("de", "2026-11-20", "20. November 2026"),
-        ("en", "2026-11-20", "Nov. 20, 2026"),
+        ("en", "2026-11-20", "20 Nov 2026"),
         ("de", "kein Datum", "kein Datum"),
         ("de", "2026-02-30", "2026-02-30"),
     ],

@@ -112,7 +112,9 @@ def test_signed_in_customer_gets_the_copy_as_before(site, known):
     post(client)
     ticket = Ticket.objects.get()
     (confirmation,) = mails_to(KNOWN)
-    assert confirmation.subject == f"[{ticket.reference}] {POSTED['subject']}"
+    assert confirmation.subject == (
+        f"[{ticket.reference}] {POSTED['subject']} – Your request has been received"
+    )
     assert POSTED["message"] in confirmation.body
     assert ticket.messages.get().sender_verified is True
 

@@ -8,6 +8,7 @@ accounts only: never staff, and never an account an admin deactivated
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
@@ -15,6 +16,7 @@ from django.shortcuts import render, resolve_url
 from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -39,14 +41,18 @@ def rate_limited(request, exception=None):
 class ActivateView(View):
     """Set a password and confirm the account from the activation link.
 
-    The GET only shows the form (mail scanners prefetch links); the POST
-    checks the token again, completes the account, logs the customer in
-    (``login()`` rotates the session key) and lands them on "My requests".
+    The GET only shows the form, with the name the customer gave in the
+    contact form (mail scanners prefetch links); the POST checks the token
+    again, completes the account, logs the customer in (``login()`` rotates
+    the session key) and lands them on "My requests". The link of an account
+    that is confirmed already says so (:meth:`already_confirmed`).
     """
 
     template_name = f"{TEMPLATES}/activate.html"
     #: Shown for a link that is not valid (400) or expired (410).
     invalid_template_name = f"{TEMPLATES}/activation_invalid.html"
+    #: Shown for the link of a confirmed account to a visitor not logged in.
+    confirmed_template_name = f"{TEMPLATES}/activation_confirmed.html"
     form_class = ActivationForm
     #: The form on the "not valid" page, asking for a new link.
     resend_form_class = EmailForm
@@ -67,12 +73,17 @@ class ActivateView(View):
         return None
 
     def get(self, request):
+        if _confirmed_customer(self.user):
+            return self.already_confirmed(request)
         problem = self.problem()
         if problem:
             return self.refused(request, problem)
-        return self.show(request, self.form_class(self.user))
+        initial = {"full_name": self.user.get_full_name()}
+        return self.show(request, self.form_class(self.user, initial=initial))
 
     def post(self, request):
+        if _confirmed_customer(self.user):
+            return self.already_confirmed(request)
         problem = self.problem()
         if problem:
             return self.refused(request, problem)
@@ -84,6 +95,13 @@ class ActivateView(View):
         except customers.NotAwaitingConfirmationError:
             return self.refused(request, "invalid")  # changed since the check
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request,
+            gettext(
+                "Your account is confirmed. Here you can follow your requests "
+                "and send new ones."
+            ),
+        )
         return _redirect_after_login()
 
     def show(self, request, form):
@@ -93,6 +111,27 @@ class ActivateView(View):
             {"form": form, "email": self.user.helpdesk_profile.email},
         )
 
+    def already_confirmed(self, request):
+        """The answer for the link of a confirmed account: the token can no
+        longer be checked (it was made for the state before the
+        confirmation), so it logs nobody in. The customer logged in to this
+        account goes on to "My requests"; a visitor not logged in gets the
+        login link (status 400 as before: the link itself does nothing any
+        more); a customer logged in to another account the "not valid"
+        page."""
+        current = request.user
+        if current.is_authenticated and current.pk != self.user.pk:
+            return self.refused(request, "invalid")
+        if current.is_authenticated:
+            messages.info(request, ALREADY_CONFIRMED_MESSAGE)
+            return _redirect_after_login()
+        return TemplateResponse(
+            request,
+            self.confirmed_template_name,
+            {"message": ALREADY_CONFIRMED_MESSAGE},
+            status=400,
+        )
+
     def refused(self, request, problem: str):
         return TemplateResponse(
             request,
@@ -100,6 +139,19 @@ class ActivateView(View):
             {"problem": problem, "form": self.resend_form_class()},
             status=400 if problem == "invalid" else 410,
         )
+
+
+#: The answer to an activation link of a confirmed account.
+ALREADY_CONFIRMED_MESSAGE = _("Your account is already confirmed.")
+
+
+def _confirmed_customer(user) -> bool:
+    """Whether ``user`` is an active customer account that has been confirmed
+    (never staff, never an account an admin deactivated)."""
+    if user is None or not user.is_active or customers.is_staff_user(user):
+        return False
+    profile = customers.existing_profile(user)
+    return profile is not None and profile.confirmed_at is not None
 
 
 def _redirect_after_login():
@@ -174,6 +226,23 @@ class LoginView(ThrottledLoginMixin, auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+class LogoutView(auth_views.LogoutView):
+    """Django's logout (POST only), saying so on the page it lands on."""
+
+    def post(self, request, *args, **kwargs):
+        was_logged_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_logged_in:
+            messages.info(
+                request,
+                gettext(
+                    "You have been logged out. To see your requests again, "
+                    "log in at the top of the page."
+                ),
+            )
+        return response
+
+
 class AdminLoginView(ThrottledLoginMixin, wagtail_account.LoginView):
     """Wagtail's admin login with the same limits; the host site routes
     ``admin/login/`` here ahead of ``include(wagtailadmin_urls)``."""
@@ -192,16 +261,27 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """A reset link works only for an account the customer reset serves: a
     link to a staff account, or one an admin deactivated since the link was
-    sent, is "not valid" and changes nothing."""
+    sent, is "not valid" and changes nothing. The new password logs the
+    customer in and leads on to "My requests", with a message."""
 
     template_name = f"{TEMPLATES}/password_reset_confirm.html"
-    success_url = reverse_lazy("vivadesk_wagtail:password_reset_complete")
     post_reset_login = True
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
 
     def get_user(self, uidb64):
         user = super().get_user(uidb64)
         return user if customers.may_reset_password(user) else None
+
+    def get_success_url(self):
+        return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(
+            self.request,
+            gettext("Your new password has been saved and you are logged in."),
+        )
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

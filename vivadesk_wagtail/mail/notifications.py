@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 
@@ -21,6 +22,7 @@ from ..models import (
     Ticket,
     TicketMessage,
     TicketStatus,
+    ticket_answers,
 )
 from ..queueing import enqueue
 
@@ -109,6 +111,68 @@ def _status_changed(ticket: Ticket, profiles, old: str, new: str):
     event = STATUS_EVENTS.get(new)
     if event:
         yield _to_customer(ticket, profiles, event, old=old, new=new)
+
+
+def template_extras(row: OutboundEmail, context: dict) -> dict:
+    """What the mail templates show besides the row's own data:
+    ``greeting_name``, the signature's ``helpdesk_phone`` (and
+    ``helpdesk_phone_uri``), ``activation_valid`` next to an activation link
+    and, in the staff notice of a new ticket, its extra form ``answers``.
+
+    Called by ``outbound.context_for`` with its context, inside the row's
+    language (the answers' labels are read in it)."""
+    phone = conf.get("HELPDESK_PHONE") or ""
+    extras = {
+        "greeting_name": _greeting_name(row, context),
+        "helpdesk_phone": phone,
+        "helpdesk_phone_uri": "tel:" + re.sub(r"[^0-9+]", "", phone) if phone else "",
+    }
+    if "activation" in context.get("links", {}):
+        extras["activation_valid"] = validity(conf.get("ACTIVATION_MAX_AGE"))
+    if row.event == "staff_new_ticket" and context.get("ticket") is not None:
+        extras["answers"] = [
+            answer
+            for answer in ticket_answers(context["ticket"])
+            if answer["value"].strip()
+        ]
+    return extras
+
+
+def _greeting_name(row: OutboundEmail, context: dict) -> str:
+    """The full name a customer mail greets by: only the name of a confirmed
+    account, which its owner entered. An unconfirmed account's name is what
+    somebody typed into the contact form, and the acknowledgement of a post
+    not signed in repeats nothing that could look like it (DESIGN.md
+    decision 10): such mails greet without a name, as do mails to a customer
+    without one."""
+    message = context.get("message")
+    if row.event == "ticket_created" and not (message and message.sender_verified):
+        return ""
+    if row.ticket_id is not None:
+        person, confirmed = context.get("customer"), context.get("confirmed")
+    else:
+        person = context.get("user")
+        confirmed = (
+            person is not None
+            and CustomerProfile.objects.filter(
+                user_id=person.pk, confirmed_at__isnull=False
+            ).exists()
+        )
+    if person is None or not confirmed:
+        return ""
+    return " ".join(person.get_full_name().split())
+
+
+def validity(max_age: timedelta) -> dict:
+    """A link's lifetime as the templates word it: ``{"days": n}`` when it is
+    whole days, else ``{"hours": n}``, below an hour ``{"minutes": n}``
+    (rounded down: a mail never promises more than the link keeps)."""
+    seconds = int(max_age.total_seconds())
+    if seconds >= 86400 and seconds % 86400 == 0:
+        return {"days": seconds // 86400}
+    if seconds >= 3600:
+        return {"hours": seconds // 3600}
+    return {"minutes": max(seconds // 60, 1)}
 
 
 def customer_language(ticket: Ticket, profile: CustomerProfile | None) -> str:

@@ -155,6 +155,11 @@ class Ticket(LanguageDisplayMixin, index.Indexed, models.Model):
         _("last customer activity"), null=True, blank=True
     )
     done_at = models.DateTimeField(_("done"), null=True, blank=True, db_index=True)
+    #: When the customer last opened the ticket page in the portal: a public
+    #: staff reply after it is "new" in "My requests".
+    customer_seen_at = models.DateTimeField(
+        _("seen by the customer"), null=True, blank=True, editable=False
+    )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()

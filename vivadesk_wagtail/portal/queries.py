@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import (
+    BooleanField,
     Case,
     Exists,
     IntegerField,
@@ -24,6 +25,7 @@ from django.http import Http404, QueryDict
 from ..models import (
     OPEN_STATUSES,
     PUBLIC_KINDS,
+    MessageKind,
     Ticket,
     TicketAttachment,
     TicketMessage,
@@ -103,10 +105,24 @@ def customer_tickets(user, listing: Listing):
                 When(status__in=OPEN_STATUSES, then=Value(0)),
                 default=Value(1),
                 output_field=IntegerField(),
-            )
+            ),
+            new_reply=new_reply(),
         )
         .only("reference", "subject", "status", "updated_at", "created_at")
         .order_by("closed_rank", *SORTS[listing.sort])
+    )
+
+
+def new_reply():
+    """Whether a staff reply came after the customer last opened the ticket
+    page (``Ticket.customer_seen_at``; never opened: any staff reply)."""
+    replies = TicketMessage.objects.filter(
+        ticket=OuterRef("pk"), kind=MessageKind.STAFF
+    )
+    return Case(
+        When(customer_seen_at__isnull=True, then=Exists(replies)),
+        default=Exists(replies.filter(created_at__gt=OuterRef("customer_seen_at"))),
+        output_field=BooleanField(),
     )
 
 

@@ -2,7 +2,8 @@
 
 Reads go through ``queries`` (scoped to the requesting customer, a miss is a
 404); every change goes through ``services.tickets`` and only by POST with
-CSRF. GET never changes anything.
+CSRF. GET never changes a request (the ticket page only notes, through
+``services.tickets``, when the customer saw it).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.decorators import method_decorator
@@ -20,11 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views import View
-from django.views.decorators.http import (
-    require_http_methods,
-    require_POST,
-    require_safe,
-)
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic.base import TemplateResponseMixin
 
 from .. import ratelimits
@@ -167,7 +165,7 @@ class TicketPageMixin(TemplateResponseMixin):
             "ticket": ticket,
             "entries": entries,
             "attachments": attachments,
-            "form_data": ticket_answers(ticket),
+            "form_data": _answered(ticket),
             "form": form or self.form_class(initial={"key": new_key()}),
             "closed": closed,
             "can_mark_done": ticket.is_open,
@@ -178,10 +176,9 @@ class TicketPageMixin(TemplateResponseMixin):
         return self.render_to_response(context, status=status)
 
 
-@method_decorator([require_safe, login_required], name="dispatch")
-class TicketView(TicketPageMixin, View):
-    def get(self, request, reference: str):
-        return self.render_ticket(queries.get_ticket(request.user, reference))
+def _answered(ticket: Ticket) -> list[dict]:
+    """The ticket's extra form fields the customer filled in."""
+    return [row for row in ticket_answers(ticket) if row["value"].strip()]
 
 
 def _closed_message(request, ticket: Ticket) -> None:
@@ -194,8 +191,7 @@ def _closed_message(request, ticket: Ticket) -> None:
     )
 
 
-@method_decorator([require_POST, login_required], name="dispatch")
-class CommentView(TicketPageMixin, View):
+class CommentMixin(TicketPageMixin):
     """A customer's comment; an invalid or rate-limited one shows the ticket
     page again with the form as typed."""
 
@@ -221,12 +217,42 @@ class CommentView(TicketPageMixin, View):
         return redirect(ticket_url(ticket) + "#latest")
 
 
-@require_POST
+@method_decorator(
+    [require_http_methods(["GET", "HEAD", "POST"]), login_required], name="dispatch"
+)
+class TicketView(CommentMixin, View):
+    """The ticket page. Its comment form posts to the page itself, so a
+    comment with mistakes comes back under the ticket's own address."""
+
+    def get(self, request, reference: str):
+        ticket = queries.get_ticket(request.user, reference)
+        ticket_service.mark_seen_by_customer(ticket)
+        return self.render_ticket(ticket)
+
+
+@method_decorator(
+    [require_http_methods(["GET", "HEAD", "POST"]), login_required], name="dispatch"
+)
+class CommentView(CommentMixin, View):
+    """The comment address of earlier pages: a POST still adds the comment,
+    a GET (a reload, a language switch) leads to the ticket page."""
+
+    def get(self, request, reference: str):
+        return redirect(ticket_url(queries.get_ticket(request.user, reference)))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def mark_done(request, reference: str):
+    """ "My problem is solved": the GET asks to confirm (a page of its own,
+    no script needed), the POST marks the ticket done."""
     ticket = queries.get_ticket(request.user, reference)
     if not ticket.is_open:
         return redirect(ticket_url(ticket))
+    if request.method != "POST":
+        return TemplateResponse(
+            request, "vivadesk_wagtail/portal/mark_done.html", {"ticket": ticket}
+        )
     try:
         ticket_service.change_status(ticket, TicketStatus.DONE, by=request.user)
     except (ticket_service.TicketClosedError, ticket_service.InvalidTransitionError):

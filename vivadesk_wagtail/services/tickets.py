@@ -399,6 +399,15 @@ def set_category(ticket: Ticket, category: Category | None, *, by) -> Ticket:
     return ticket
 
 
+def mark_seen_by_customer(ticket: Ticket, now: datetime | None = None) -> None:
+    """Note that the customer has opened the ticket page: one UPDATE of
+    ``customer_seen_at``, no event, no signal, and ``updated_at`` left as it
+    is (reading is not a change of the request)."""
+    now = now or timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(customer_seen_at=now)
+    ticket.customer_seen_at = now
+
+
 def close_done_tickets(now: datetime | None = None) -> int:
     """Close every ticket that has been done longer than ``AUTO_CLOSE_AFTER``.
 

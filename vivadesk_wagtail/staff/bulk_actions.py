@@ -17,6 +17,7 @@ from ..models import Ticket, TicketStatus
 from ..permissions import agents, is_agent
 from ..services import tickets
 from .forms import display_name
+from .statuses import status_choices
 
 
 class AssignBulkForm(forms.Form):
@@ -33,7 +34,7 @@ class AssignBulkForm(forms.Form):
 class StatusBulkForm(forms.Form):
     status = forms.ChoiceField(
         label=pgettext_lazy("ticket", "Status"),
-        choices=[c for c in TicketStatus.choices if c[0] != TicketStatus.CLOSED],
+        choices=status_choices(exclude=(TicketStatus.CLOSED,)),
     )
 
 

@@ -24,6 +24,7 @@ from ..models import (
 )
 from ..permissions import agents
 from .forms import display_name
+from .statuses import STAFF_LABELS, status_choices
 
 #: Who is expected to act next.
 WAITING_ON_US = (TicketStatus.NEW, TicketStatus.OPEN)
@@ -32,7 +33,7 @@ FINISHED = (TicketStatus.DONE, TicketStatus.CLOSED)
 
 SHOW_CHOICES = (
     ("on_us", _("Waiting for us")),
-    ("on_customer", _("Waiting for the customer")),
+    ("on_customer", STAFF_LABELS[TicketStatus.WAITING.value]),
     ("finished", _("Done or closed")),
     ("all", _("All tickets")),
 )
@@ -80,7 +81,7 @@ class TicketFilterSet(WagtailFilterSet):
         widget=forms.RadioSelect,
     )
     status = django_filters.MultipleChoiceFilter(
-        choices=TicketStatus.choices,
+        choices=status_choices(),
         label=pgettext_lazy("ticket", "Status"),
         widget=forms.CheckboxSelectMultiple,
     )

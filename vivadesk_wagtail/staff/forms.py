@@ -15,6 +15,7 @@ from ..fields import AttachmentsField
 from ..models import Category, Channel, MessageKind, TicketStatus
 from ..permissions import agents
 from ..services import tickets
+from .statuses import status_choices
 
 #: Statuses a reply can set in the same step ("reply and …").
 REPLY_THEN = (
@@ -117,7 +118,7 @@ class StatusForm(TicketForm):
         super().__init__(*args, **kwargs)
         allowed = tickets.ALLOWED.get(TicketStatus(self.ticket.status), set())
         self.fields["status"].choices = [("", _("Choose a status"))] + [
-            (value, label) for value, label in TicketStatus.choices if value in allowed
+            (value, label) for value, label in status_choices() if value in allowed
         ]
 
     def apply(self, ticket, user):

@@ -7,6 +7,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin import messages
@@ -17,6 +19,10 @@ from ..models import InboundMail, InboundState, Ticket
 from ..permissions import is_agent
 from ..services import inbound as service
 from .access import AgentsOnlyViewSet
+from .counts import counted_paginator, held_mail_count
+
+#: The menu item's label and the title of the page it opens.
+TITLE = gettext_lazy("Held mail")
 
 #: Reasons as staff read them.
 REASONS = {
@@ -66,7 +72,18 @@ class HeldMailScreenView(snippet_views.InspectView):
     """
 
     any_permission_required = ["view"]
-    page_title = gettext_lazy("Held mail")
+    page_title = TITLE
+
+    def get_breadcrumbs_items(self):
+        """Wagtail's, with the listing named like its menu item."""
+        items = super().get_breadcrumbs_items()
+        if not self.index_url_name:
+            return items
+        index_url = reverse(self.index_url_name)
+        return [
+            {**item, "label": TITLE} if item.get("url") == index_url else item
+            for item in items
+        ]
 
     def dispatch(self, request, *args, **kwargs):
         if not is_agent(request.user):
@@ -135,6 +152,20 @@ class HeldMailScreenView(snippet_views.InspectView):
         return _("Done: %(state)s.") % {"state": row.get_state_display()}
 
 
+class HeldMailIndexView(snippet_views.IndexView):
+    """The listing, titled like its menu item and counted in held mails
+    (the model's verbose name is "incoming mail", of every state)."""
+
+    page_title = TITLE
+    paginator_class = counted_paginator(held_mail_count)
+
+    @cached_property
+    def no_results_message(self):
+        if self.is_searching or self.is_filtering:
+            return _("No held mail matches your search.")
+        return _("No mail is held.")
+
+
 class HeldMailViewSet(AgentsOnlyViewSet):
     """Register in the Help desk group: ``items = (…, HeldMailViewSet)``.
 
@@ -146,12 +177,13 @@ class HeldMailViewSet(AgentsOnlyViewSet):
 
     model = InboundMail
     icon = "warning"
-    menu_label = gettext_lazy("Held mail")
+    menu_label = TITLE
     menu_name = "vivadesk_held_mail"
     add_to_admin_menu = False
     inspect_view_enabled = True
     copy_view_enabled = False
     list_per_page = 50
+    index_view_class = HeldMailIndexView
     inspect_view_class = HeldMailScreenView
     inspect_template_name = "vivadesk_wagtail/staff/held_mail.html"
     #: The subject (title column) links to the review screen.

@@ -8,14 +8,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import LogFormatter
 
-from ..models import CaughtReason, TicketStatus
-
-
-def _status_label(value) -> str:
-    try:
-        return str(TicketStatus(value).label)
-    except ValueError:
-        return str(value)
+from ..models import CaughtReason
+from .statuses import status_label
 
 
 def _reason_label(value) -> str:
@@ -40,8 +34,8 @@ class StatusFormatter(LogFormatter):
     def format_message(self, log_entry):
         data = log_entry.data or {}
         return _("Status changed from “%(old)s” to “%(new)s”") % {
-            "old": _status_label(data.get("old")),
-            "new": _status_label(data.get("new")),
+            "old": status_label(data.get("old")),
+            "new": status_label(data.get("new")),
         }
 
 

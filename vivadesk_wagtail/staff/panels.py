@@ -10,14 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from wagtail.admin.ui.components import Component
 
-from ..models import OPEN_STATUSES, Ticket, TicketStatus
+from ..models import OPEN_STATUSES, CaughtSubmission, InboundMail, Ticket, TicketStatus
 from ..permissions import is_agent
+from .counts import caught_post_tile, held_mail_tile
 from .filters import WAITING_ON_US
 
 
 class HelpDeskPanel(Component):
     """Counts of new, open, waiting-for-us and my tickets, each a link to the
-    listing filtered the same way; one query."""
+    listing filtered the same way (one query); then held mail and caught
+    posts, when there are any, linking to their listings."""
 
     name = "vivadesk_helpdesk"
     template_name = "vivadesk_wagtail/staff/home_panel.html"
@@ -49,7 +51,21 @@ class HelpDeskPanel(Component):
             (_("Waiting for us"), counts["on_us"], link(show="on_us")),
             (_("Mine"), counts["mine"], link(assignee="me")),
         ]
-        return {"tiles": tiles}
+        return {"tiles": tiles + waiting_for_a_decision()}
+
+
+def waiting_for_a_decision() -> list[tuple]:
+    """Tiles for held mail and caught posts, only where some wait."""
+    tiles = []
+    held = InboundMail.objects.held().count()
+    if held:
+        url = reverse("wagtailsnippets_vivadesk_wagtail_inboundmail:list")
+        tiles.append((held_mail_tile(held), held, url))
+    caught = CaughtSubmission.objects.count()
+    if caught:
+        url = reverse("wagtailsnippets_vivadesk_wagtail_caughtsubmission:list")
+        tiles.append((caught_post_tile(caught), caught, url))
+    return tiles
 
 
 def add_helpdesk_panel(request, panels) -> None:

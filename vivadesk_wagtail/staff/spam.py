@@ -22,6 +22,7 @@ from ..permissions import is_agent
 from ..services import intake
 from ..services import spam as service
 from .access import AgentsOnlyViewSet
+from .counts import caught_post_count, counted_paginator
 
 #: What the agent is told after accepting, by ``intake.Outcome.mail``.
 ACCEPTED = {
@@ -110,6 +111,12 @@ class SpamScreenView(snippet_views.InspectView):
         return redirect(self.get_index_url())
 
 
+class SpamIndexView(snippet_views.IndexView):
+    """The listing of caught posts, counted in each language's plural forms."""
+
+    paginator_class = counted_paginator(caught_post_count)
+
+
 class SpamViewSet(AgentsOnlyViewSet):
     """Register in the Help desk group: ``items = (…, SpamViewSet)``.
 
@@ -127,6 +134,7 @@ class SpamViewSet(AgentsOnlyViewSet):
     inspect_view_enabled = True
     copy_view_enabled = False
     list_per_page = 50
+    index_view_class = SpamIndexView
     inspect_view_class = SpamScreenView
     inspect_template_name = "vivadesk_wagtail/staff/spam.html"
     #: The subject (title column) links to the review screen.

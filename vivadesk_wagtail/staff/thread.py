@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from ..mail.content import link_inline_images
-from ..models import Channel, InboundMail, MessageKind, TicketMessage, TicketStatus
+from ..models import Channel, InboundMail, MessageKind, TicketMessage
+from .statuses import status_label
 
 #: Prepended to every mail body shown in the sandboxed iframe: nothing may
 #: load or run; inline styles and embedded (data:) images may show.
@@ -27,13 +28,6 @@ IFRAME_POLICY = (
 INLINE_IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 #: Larger inline images are left to the attachment list.
 INLINE_IMAGE_MAX_SIZE = 2 * 1024 * 1024
-
-
-def status_label(value) -> str:
-    try:
-        return str(TicketStatus(value).label)
-    except ValueError:
-        return str(value or "–")
 
 
 def describe_event(event: dict) -> str:

@@ -28,6 +28,7 @@ from ..models import (
 from ..permissions import is_agent
 from ..services.tickets import InvalidTransitionError, TicketClosedError
 from .forms import ACTION_FORMS, MessageForm, display_name
+from .statuses import status_label
 from .thread import thread_items
 
 #: How many other tickets of the customer the header lists.
@@ -153,6 +154,7 @@ class TicketScreenView(AgentRequiredMixin, snippet_views.InspectView):
             customer_name=ticket.customer.get_full_name(),
             form_answers=ticket_answers(ticket),
             assignee_name=display_name(ticket.assignee),
+            status_label=status_label(ticket.status),
             other_tickets=self.other_tickets(),
             thread=thread_items(ticket),
             forms=self.get_forms(bound),
@@ -163,11 +165,15 @@ class TicketScreenView(AgentRequiredMixin, snippet_views.InspectView):
         return context
 
     def other_tickets(self):
-        return list(
+        """The customer's latest other tickets, each with ``status_label``."""
+        others = list(
             Ticket.objects.filter(customer_id=self.object.customer_id)
             .exclude(pk=self.object.pk)
             .order_by("-created_at")[:OTHER_TICKETS]
         )
+        for other in others:
+            other.status_label = status_label(other.status)
+        return others
 
 
 class TicketHistoryView(AgentRequiredMixin, snippet_views.HistoryView):

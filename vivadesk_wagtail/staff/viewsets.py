@@ -23,7 +23,7 @@ from .forms import display_name
 from .held_mail import HeldMailViewSet
 from .listing import TicketChooserViewSet, TicketIndexView
 from .spam import SpamViewSet
-from .thread import status_label
+from .statuses import status_label
 from .views import (
     TicketHistoryView,
     TicketScreenView,

@@ -145,6 +145,8 @@ WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 # live status and publish it past the workflow; system check vivadesk.E060).
 WAGTAILLOCALIZE_SYNC_LIVE_STATUS_ON_TRANSLATE = False
 LOCALE_PATHS = [SITE_DIR / "locale", REPO_DIR / "locale"]
+# English dates day first with a 24-hour clock (vivadesk_site/formats/en).
+FORMAT_MODULE_PATH = ["vivadesk_site.formats"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True
@@ -239,7 +241,9 @@ WAGTAIL_SITE_NAME = "VIVA"
 # No Gravatar: staff addresses are not sent to a third party, and the admin
 # shows Wagtail's default avatar (or the one a user uploads).
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
-WAGTAILADMIN_BASE_URL = env.str("VIVADESK_BASE_URL", default="http://localhost:8000")
+# `make run` sets it to the address it serves (HOST, PORT); the default is
+# the same host name, so the login cookie is not split between two names.
+WAGTAILADMIN_BASE_URL = env.str("VIVADESK_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 # Wagtail's admin password reset with the help desk's rate limits.
 WAGTAILADMIN_USER_PASSWORD_RESET_FORM = (

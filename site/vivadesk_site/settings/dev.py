@@ -1,7 +1,9 @@
 """Local development: ``make run``. Everything embedded, nothing to install."""
 
+from urllib.parse import urlsplit
+
 from .base import *  # noqa: F403
-from .base import INSTALLED_APPS, VAR_DIR, env
+from .base import INSTALLED_APPS, VAR_DIR, WAGTAILADMIN_BASE_URL, env
 
 VAR_DIR.mkdir(exist_ok=True)
 
@@ -10,7 +12,11 @@ INSTALLED_APPS = [*INSTALLED_APPS, "vivadesk_bench"]
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# The host of VIVADESK_BASE_URL too (`make run HOST=…` sets it).
+_SERVED_HOST = urlsplit(WAGTAILADMIN_BASE_URL).hostname
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", _SERVED_HOST]
+)
 
 # One web process with in-memory rate-limit counters (see base.py).
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
