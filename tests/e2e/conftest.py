@@ -81,6 +81,22 @@ def csp_violations(page) -> list[str]:
 
 
 @pytest.fixture
+def live_site(settings, live_server):
+    """The demo site served live, mail links pointing at it; the contact
+    form accepts a post at once."""
+    from django.core.management import call_command
+
+    settings.VIVADESK = {
+        **settings.VIVADESK,
+        "MIN_FILL_SECONDS": 0,
+        "BASE_URL": live_server.url,
+    }
+    settings.WAGTAILADMIN_BASE_URL = live_server.url
+    call_command("vivadesk_demo", stdout=open("/dev/null", "w"))
+    return live_server
+
+
+@pytest.fixture
 def new_page(browser):
     """Make pages in fresh browser contexts (own cookies each); all closed at
     the end of the test, which fails if any page reported a violation of its

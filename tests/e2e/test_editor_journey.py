@@ -35,7 +35,6 @@ import re
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
@@ -51,7 +50,7 @@ from wagtail.models import (
 )
 from wagtail.users.models import UserProfile
 
-from tests import factories
+from tests import factories, staff_support
 from vivadesk_wagtail.models import Category, ContactPage, Ticket
 
 pytestmark = [
@@ -77,16 +76,8 @@ ENGLISH = {
 
 
 @pytest.fixture
-def site(settings, live_server):
-    """The demo site served live; the form accepts a post at once."""
-    settings.VIVADESK = {
-        **settings.VIVADESK,
-        "MIN_FILL_SECONDS": 0,
-        "BASE_URL": live_server.url,
-    }
-    settings.WAGTAILADMIN_BASE_URL = live_server.url
-    call_command("vivadesk_demo", stdout=open("/dev/null", "w"))
-    return live_server
+def site(live_site):
+    return live_site
 
 
 def german_home() -> Page:
@@ -100,14 +91,8 @@ def english_home() -> Page:
 def group(name: str, *permissions: str) -> Group:
     """A group with model permissions (a transactional test's flush removes
     what the migrations created, so the test makes sure it is there)."""
-    found, _created = Group.objects.get_or_create(name=name)
     submit_translation_permission()
-    for dotted in permissions:
-        app_label, codename = dotted.split(".")
-        found.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
-    return found
+    return staff_support.group(name, *permissions)
 
 
 def submit_translation_permission() -> Permission:
