@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from .. import conf, statements
 from ..adapter import get_adapter
 from ..models import (
+    CompanyDetails,
     CustomerProfile,
     MessageKind,
     OutboundEmail,
@@ -115,17 +116,19 @@ def _status_changed(ticket: Ticket, profiles, old: str, new: str):
 
 def template_extras(row: OutboundEmail, context: dict) -> dict:
     """What the mail templates show besides the row's own data:
-    ``greeting_name``, the signature's ``helpdesk_phone`` (and
-    ``helpdesk_phone_uri``), ``activation_valid`` next to an activation link
-    and, in the staff notice of a new ticket, its extra form ``answers``.
+    ``greeting_name``, the ``company`` details (site settings) for the
+    signature and legal footer, ``helpdesk_phone`` (and
+    ``helpdesk_phone_uri``), ``activation_valid`` next to an activation link and,
+    in the staff notice of a new ticket, its extra form ``answers``.
 
     Called by ``outbound.context_for`` with its context, inside the row's
     language (the answers' labels are read in it)."""
-    phone = conf.get("HELPDESK_PHONE") or ""
+    company = CompanyDetails.current()
     extras = {
         "greeting_name": _greeting_name(row, context),
-        "helpdesk_phone": phone,
-        "helpdesk_phone_uri": "tel:" + re.sub(r"[^0-9+]", "", phone) if phone else "",
+        "company": company,
+        "helpdesk_phone": company.phone_number,
+        "helpdesk_phone_uri": company.phone_uri,
     }
     if "activation" in context.get("links", {}):
         extras["activation_valid"] = validity(conf.get("ACTIVATION_MAX_AGE"))

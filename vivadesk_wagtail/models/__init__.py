@@ -1,6 +1,7 @@
 """Models of the help desk, one module per role."""
 
 from .attachments import TicketAttachment
+from .company import CompanyDetails
 from .customers import CustomerProfile
 from .inbound import InboundMail, InboundOutcome, InboundState, MailboxPoll
 from .messages import PUBLIC_KINDS, MessageKind, TicketMessage
@@ -24,6 +25,7 @@ __all__ = [
     "CaughtReason",
     "CaughtSubmission",
     "Channel",
+    "CompanyDetails",
     "ContactFormField",
     "ContactPage",
     "ticket_answers",

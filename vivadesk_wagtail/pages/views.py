@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from dataclasses import dataclass
 
 from django.template.response import TemplateResponse
@@ -18,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import ngettext
 
 from .. import conf, ratelimits
+from ..models import CompanyDetails
 from ..services import customers, intake, spam, tickets
 from . import recent
 from .forms import HONEYPOT
@@ -249,9 +249,9 @@ def _mail_state(request, email: str, outcome: intake.Outcome, signed_in: bool):
 
 
 def _contact() -> dict:
-    phone = conf.get("HELPDESK_PHONE") or ""
+    company = CompanyDetails.current()
     return {
-        "phone": phone,
-        "phone_uri": "tel:" + re.sub(r"[^0-9+]", "", phone) if phone else "",
+        "phone": company.phone_number,
+        "phone_uri": company.phone_uri,
         "helpdesk_email": conf.helpdesk_email(),
     }
