@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "STAFF_NOTIFY_EMAIL": None,
     #: The public URL of the site, e.g. ``https://www.viva.de``. Links in mails
     #: are built from it, never from a request's Host header.
-    "BASE_URL": "http://localhost:8000",
+    "BASE_URL": "http://127.0.0.1:8000",
     #: Domain of our own ``Message-ID``s (``<…@MESSAGE_ID_DOMAIN>``); ``None``
     #: means the host part of ``HELPDESK_EMAIL``.
     "MESSAGE_ID_DOMAIN": None,
