@@ -8,14 +8,9 @@ import json
 
 import pytest
 from django.urls import reverse
-from wagtail.test.utils.form_data import (
-    inline_formset,
-    nested_form_data,
-    rich_text,
-    streamfield,
-)
 
 from tests import factories, staff_support
+from tests.pages_support import contact_page_post
 from tests.staff_support import assert_denied
 from vivadesk_wagtail.models import Category, ContactPage, MessageKind
 from vivadesk_wagtail.services import tickets
@@ -119,28 +114,7 @@ def test_the_chooser_shows_no_ticket_data(category, editor_client):
 
 
 def test_an_editor_saves_the_page_with_a_category(site, category, editor_client):
-    fields = [
-        {
-            "id": str(field.pk),
-            "label": field.label,
-            "help_text": field.help_text,
-            "field_type": field.field_type,
-            "default_value": field.default_value,
-            "options": streamfield([]),
-        }
-        for field in site.form_fields.all()
-    ]
-    data = nested_form_data(
-        {
-            "title": site.title,
-            "slug": site.slug,
-            "intro": rich_text("<p>Schreiben Sie uns.</p>"),
-            "thank_you_text": rich_text("<p>Danke.</p>"),
-            "category": str(category.pk),
-            "form_fields": inline_formset(fields, initial=len(fields)),
-            "comments": inline_formset([]),
-        }
-    )
+    data = contact_page_post(site, category=str(category.pk))
     page_editor = reverse("wagtailadmin_pages:edit", args=[site.pk])
     editor_form = editor_client.get(page_editor).content.decode()
     assert reverse(f"{CHOOSER}:choose") in editor_form  # the chooser widget

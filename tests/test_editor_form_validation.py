@@ -10,14 +10,10 @@ import re
 
 import pytest
 from django.urls import reverse
-from wagtail.test.utils.form_data import (
-    inline_formset,
-    nested_form_data,
-    rich_text,
-    streamfield,
-)
 from wagtail.users.models import UserProfile
 
+from tests.pages_support import contact_page_post
+from tests.pages_support import new_field_row as extra
 from vivadesk_wagtail.models import ContactFormField, ContactPage
 from vivadesk_wagtail.pages.admin_forms import (
     FIXED_FIELD_NAMES,
@@ -35,59 +31,13 @@ def editor_client(client, editor):
     return client
 
 
-def choices(*labels_and_values) -> dict:
-    """StreamField data of the ``options`` of a choice field: ``"Label"`` or
-    ``("Label", "value")`` per choice."""
-    items = []
-    for entry in labels_and_values:
-        label, value = entry if isinstance(entry, tuple) else (entry, "")
-        items.append(("choice", {"label": label, "value": value}))
-    return streamfield(items)
-
-
-def extra(label, field_type="singleline", *, required=False, default="", options=()):
-    row = {
-        "id": "",
-        "label": label,
-        "help_text": "",
-        "field_type": field_type,
-        "default_value": default,
-        "options": choices(*options),
-    }
-    if required:
-        row["required"] = "on"
-    return row
-
-
 def post_edit(client, page: ContactPage, *rows):
     """The page editor's post: the page as it is, its stored extra field
     (the demo's customer number) kept, and ``rows`` added after it."""
-    kept = [
-        {
-            "id": str(field.pk),
-            "label": field.label,
-            "help_text": field.help_text,
-            "field_type": field.field_type,
-            "default_value": field.default_value,
-            "options": choices(
-                *[(label, value) for value, label in field.choice_pairs()]
-            ),
-            **({"required": "on"} if field.required else {}),
-        }
-        for field in page.form_fields.all()
-    ]
-    data = nested_form_data(
-        {
-            "title": page.title,
-            "slug": page.slug,
-            "intro": rich_text("<p>Schreiben Sie uns.</p>"),
-            "thank_you_text": rich_text("<p>Danke.</p>"),
-            "category": str(page.category_id or ""),
-            "form_fields": inline_formset([*kept, *rows], initial=len(kept)),
-            "comments": inline_formset([]),
-        }
+    return client.post(
+        reverse("wagtailadmin_pages:edit", args=[page.pk]),
+        contact_page_post(page, *rows),
     )
-    return client.post(reverse("wagtailadmin_pages:edit", args=[page.pk]), data)
 
 
 #: Wagtail's notes on a page not saved (edit) or not created (add).
@@ -428,19 +378,11 @@ def test_a_new_contact_page_is_checked_too(site, editor_client):
         "wagtailadmin_pages:add",
         args=("vivadesk_wagtail", "contactpage", site.get_parent().pk),
     )
-    data = {
-        "title": "Reklamation",
-        "slug": "reklamation",
-        "intro": rich_text("<p>Was ist kaputt?</p>"),
-        "thank_you_text": rich_text("<p>Danke.</p>"),
-        "category": "",
-        "comments": inline_formset([]),
-    }
     page = refused(
         editor_client.post(
             add,
-            nested_form_data(
-                {**data, "form_fields": inline_formset([extra("Betreff")])}
+            contact_page_post(
+                None, extra("Betreff"), title="Reklamation", slug="reklamation"
             ),
         )
     )
@@ -448,8 +390,8 @@ def test_a_new_contact_page_is_checked_too(site, editor_client):
     assert not ContactPage.objects.filter(slug="reklamation").exists()
     response = editor_client.post(
         add,
-        nested_form_data(
-            {**data, "form_fields": inline_formset([extra("Seriennummer")])}
+        contact_page_post(
+            None, extra("Seriennummer"), title="Reklamation", slug="reklamation"
         ),
     )
     assert response.status_code == 302

@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 from django.utils import translation
 
-from tests.pages_support import post
+from tests.pages_support import contact_page_post, new_field_row, post
 from vivadesk_wagtail.models import ContactFormField, ContactPage, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -339,42 +339,19 @@ def test_page_editor_shows_options_not_the_choices_text(site, client):
 
 def test_a_draft_saved_in_the_page_editor_has_the_values(site, client):
     from django.contrib.auth import get_user_model
-    from wagtail.test.utils.form_data import (
-        inline_formset,
-        nested_form_data,
-        rich_text,
-        streamfield,
-    )
 
     admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
     client.force_login(admin)
-    kept = site.form_fields.get()
-    fields = [
-        {"id": kept.pk, "label": kept.label, "field_type": kept.field_type},
-        {
-            "label": "Gerät",
-            "field_type": "dropdown",
-            "required": "on",
-            "options": streamfield(
-                [
-                    ("choice", {"label": "Drucker", "value": ""}),
-                    ("choice", {"label": "Bildschirm", "value": "monitor"}),
-                ]
-            ),
-        },
-    ]
-    for field in fields:
-        field.update(help_text="", default_value="")
-        field.setdefault("options", streamfield([]))
-    data = nested_form_data(
-        {
-            "title": site.title,
-            "slug": site.slug,
-            "intro": rich_text(site.intro),
-            "thank_you_text": rich_text(site.thank_you_text),
-            "category": site.category_id,
-            "form_fields": inline_formset(fields, initial=1),
-        }
+    data = contact_page_post(
+        site,
+        new_field_row(
+            "Gerät",
+            "dropdown",
+            required=True,
+            options=("Drucker", ("Bildschirm", "monitor")),
+        ),
+        intro=site.intro,
+        thank_you_text=site.thank_you_text,
     )
     response = client.post(f"/admin/pages/{site.pk}/edit/", data)
     assert response.status_code == 302, "the page editor refused the form"
