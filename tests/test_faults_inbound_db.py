@@ -40,8 +40,8 @@ from vivadesk_wagtail.models import (
     TicketCounter,
     TicketMessage,
 )
+from vivadesk_wagtail.services import held_mail, tickets
 from vivadesk_wagtail.services import inbound as service
-from vivadesk_wagtail.services import tickets
 from vivadesk_wagtail.staff.held_mail import reason_label
 
 pytestmark = [
@@ -191,7 +191,7 @@ def test_retries_back_off_and_the_fifth_failure_holds_the_mail(settings, monkeyp
     assert sweep_at(waited + timedelta(hours=2)) == 0
     # Once the database is well again staff reprocess it: a fresh count.
     agent = factories.StaffFactory()
-    row = service.reprocess(row.pk, by=agent)
+    row = held_mail.reprocess(row.pk, by=agent)
     assert_one_ticket_from(row)
 
 

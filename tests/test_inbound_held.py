@@ -17,7 +17,7 @@ from vivadesk_wagtail.models import (
     MessageKind,
     Ticket,
 )
-from vivadesk_wagtail.services import inbound as service
+from vivadesk_wagtail.services import held_mail as service
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -20,7 +20,7 @@ from tests import emails, factories
 from vivadesk_wagtail.mail import parsing, rawmail
 from vivadesk_wagtail.mail.inbound import ingest, process, record
 from vivadesk_wagtail.models import InboundMail, InboundState, Ticket
-from vivadesk_wagtail.services import inbound as service
+from vivadesk_wagtail.services import held_mail as held_actions
 from vivadesk_wagtail.staff import held_mail
 
 pytestmark = [
@@ -150,7 +150,7 @@ def test_not_a_mail_is_held_on_the_sweep_path_and_on_reprocessing():
     agent = factories.StaffFactory(username="notamail")
     row, _created = record(emails.load("outlook-saved-message.msg"), queue=False)
     assert process(row.pk).reason == "not_a_mail"
-    row = service.reprocess(row.pk, by=agent)
+    row = held_actions.reprocess(row.pk, by=agent)
     assert (row.state, row.reason) == (InboundState.HELD, "not_a_mail")
     with translation.override("en"):
         assert held_mail.reason_label(row).startswith("Not a mail")
@@ -170,16 +170,14 @@ def test_binary_body_after_real_headers_is_still_a_mail():
 
 
 def test_a_file_that_is_no_mail_cannot_be_accepted_by_staff():
-    from vivadesk_wagtail.services import inbound as service
-
     customer = factories.customer()
     ticket = factories.ticket(customer)
     ingest(NOT_MAIL["outlook-msg"](), source="file:msg")
     row = InboundMail.objects.get()
-    with pytest.raises(service.HeldMailError):
-        service.accept_as_reply(row.pk, ticket, by="agent")
-    with pytest.raises(service.HeldMailError):
-        service.accept_as_new_ticket(row.pk, by="agent")
+    with pytest.raises(held_actions.HeldMailError):
+        held_actions.accept_as_reply(row.pk, ticket, by="agent")
+    with pytest.raises(held_actions.HeldMailError):
+        held_actions.accept_as_new_ticket(row.pk, by="agent")
     row.refresh_from_db()
     assert (row.state, row.reason) == (InboundState.HELD, "not_a_mail")
     assert ticket.messages.count() == 1

@@ -212,6 +212,7 @@ def test_m3_forged_pass_below_our_fail_is_still_held(settings):
 
 
 def test_m12_handler_crash_on_the_third_of_five_mails(tmp_path, monkeypatch):
+    from vivadesk_wagtail.services import held_mail
     from vivadesk_wagtail.services import inbound as service
 
     factories.customer()
@@ -240,7 +241,7 @@ def test_m12_handler_crash_on_the_third_of_five_mails(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert polling.poll_mailbox(row) == 0  # nothing fetched twice
     agent = factories.StaffFactory(username="m12agent")
-    service.reprocess(crashed.pk, by=agent)
+    held_mail.reprocess(crashed.pk, by=agent)
     crashed.refresh_from_db()
     assert crashed.state == InboundState.DONE
     subjects = sorted(Ticket.objects.values_list("subject", flat=True))

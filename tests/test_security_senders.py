@@ -27,7 +27,7 @@ from vivadesk_wagtail.models import (
     Ticket,
     TicketMessage,
 )
-from vivadesk_wagtail.services import customers, inbound
+from vivadesk_wagtail.services import customers, held_mail
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -438,7 +438,7 @@ def test_staff_cannot_accept_a_staff_address_as_a_new_customer():
     staff()
     ingest(emails.build(sender="anna@viva.de"))
     row = InboundMail.objects.get()
-    with pytest.raises(inbound.HeldMailError):
-        inbound.accept_as_new_ticket(row.pk, by=None)
+    with pytest.raises(held_mail.HeldMailError):
+        held_mail.accept_as_new_ticket(row.pk, by=None)
     assert Ticket.objects.count() == 0
     assert get_user_model().objects.filter(email__iexact="anna@viva.de").count() == 1

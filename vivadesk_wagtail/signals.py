@@ -22,7 +22,7 @@ message_added = Signal()
 #: customer caused the change themselves and is not mailed about it).
 status_changed = Signal()
 #: Staff sent a held mail back to the inbound pipeline
-#: (``services.inbound.reprocess``), after the row is ``pending`` again and
+#: (``services.held_mail.reprocess``), after the row is ``pending`` again and
 #: committed. Arguments: ``pk`` (the ``InboundMail`` row's id).
 inbound_released = Signal()
 #: A known customer whose account still awaits its confirmation wrote in

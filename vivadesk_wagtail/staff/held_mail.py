@@ -1,5 +1,5 @@
 """Held mail in the Wagtail admin: review and decide (agents only), through
-``services.inbound`` (:class:`HeldMailViewSet`, :class:`HeldMailScreenView`).
+``services.held_mail`` (:class:`HeldMailViewSet`, :class:`HeldMailScreenView`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from wagtail.snippets.views import snippets as snippet_views
 
 from ..models import InboundMail, InboundState, Ticket
 from ..permissions import is_agent
-from ..services import inbound as service
+from ..services import held_mail as service
 from .access import AgentsOnlyViewSet
 from .counts import counted_paginator, held_mail_count
 
@@ -65,7 +65,7 @@ class HeldMailScreenView(snippet_views.InspectView):
     """The review screen of one mail, with its actions.
 
     The visible text (plain text, escaped), the reason and details, and four
-    POST actions applied through ``services.inbound`` — accept as reply,
+    POST actions applied through ``services.held_mail`` — accept as reply,
     accept as new ticket, discard, reprocess. Each is idempotent: a second
     POST of the same action finds the mail no longer held and changes
     nothing.
