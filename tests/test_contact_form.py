@@ -105,11 +105,14 @@ def test_thank_you_page_is_the_same_for_new_unconfirmed_and_confirmed(site):
 def test_confirmed_address_gets_ticket_link_and_copy_only_when_signed_in(site, client):
     """DESIGN.md decision 10: a post that is not signed in as the address's
     customer is never quoted back to it; the customer's own post is."""
-    known = factories.customer("known@example.com", confirmed=True)
+    # Not the demo's "Erika Mustermann": she signs the legal line under mails.
+    known = factories.customer(
+        "known@example.com", confirmed=True, name="Greta Gründlich"
+    )
     post(client, "/de/kontakt/", email="KNOWN@example.com")
     (anonymous,) = mails_to("known@example.com")
     first = Ticket.objects.get()
-    for text in ("Drucker", "Seit gestern", "K-42", "Erika"):
+    for text in ("Drucker", "Seit gestern", "K-42", "Greta"):
         assert text not in anonymous.subject
         assert text not in anonymous.body
     assert f"/de/helpdesk/requests/{first.reference}/" in anonymous.body
@@ -131,7 +134,7 @@ def test_confirmed_address_gets_ticket_link_and_copy_only_when_signed_in(site, c
     ids=["honeypot", "forged-timestamp"],
 )
 def test_bots_get_the_thank_you_page_and_nothing_is_stored(site, client, overrides):
-    """Caught: no ticket, account or mail, and no ticket id on the page (it
+    """Caught: no ticket, account or mail, and no Ticket ID on the page (it
     would be made up); the post is kept as spam for review."""
     response = post(client, "/de/kontakt/", **overrides)
     assert response.status_code == 200

@@ -104,9 +104,9 @@ def test_a_caught_post_gets_an_honest_page_without_a_ticket_id(
     assert response.status_code == 200
     html = response.content.decode()
     assert "Thank you" in html
-    assert not re.search(r"VIVA-\d", html), "a ticket id that does not exist"
+    assert not re.search(r"VIVA-\d", html), "a Ticket ID that does not exist"
     assert "spam filter has set it aside" in html
-    assert "it has no ticket id yet and we have not sent you an e-mail" in html
+    assert "it has no Ticket ID yet and we have not sent you an e-mail" in html
     assert 'href="tel:+49301234567"' in html
     row = CaughtSubmission.objects.get()
     assert row.reason == reason

@@ -1,5 +1,5 @@
 """The thank-you page says what really happened (issue 16, item 2): the real
-ticket id always, and whether a confirmation mail went — now, for an earlier
+Ticket ID always, and whether a confirmation mail went — now, for an earlier
 post of this browser, or not (caps, an address whose mail bounces: call us)
 — without telling anybody but the address's own customer whether the
 address had an account (DESIGN.md; the reasoning is in ``pages/views.py``).
@@ -18,7 +18,7 @@ from django.test import Client
 
 from tests import factories
 from tests.pages_support import form_data, normalised, post
-from vivadesk_wagtail.models import OutboundEmail, Ticket
+from vivadesk_wagtail.models import CompanyDetails, OutboundEmail, Ticket
 from vivadesk_wagtail.pages import recent
 from vivadesk_wagtail.services import deliverability, intake
 
@@ -47,7 +47,7 @@ def text(response) -> str:
 
 
 def reference_on(page: str) -> str:
-    return re.search(r"ticket id <strong>(VIVA-\d+)</strong>", page).group(1)
+    return re.search(r"Ticket ID <strong>(VIVA-\d+)</strong>", page).group(1)
 
 
 def customer_mails(address: str) -> list:
@@ -119,7 +119,7 @@ def test_the_signed_in_customer_is_told_their_mail_bounces(site):
         "our mail to <strong>bounce@example.com</strong> has come back undelivered"
         in page
     )
-    assert CALL_US in page and f"give your ticket id {reference}" in page
+    assert CALL_US in page and f"give your Ticket ID {reference}" in page
     assert f'<a href="/en/helpdesk/requests/{reference}/">My requests</a>' in page
     assert ACCOUNT not in page
     assert customer_mails("bounce@example.com") == []
@@ -136,6 +136,7 @@ def test_the_signed_in_customer_gets_the_link_to_the_request(site):
 
 def test_without_a_phone_number_the_page_names_the_help_desk_address(site, settings):
     settings.VIVADESK = {**settings.VIVADESK, "HELPDESK_PHONE": None}
+    CompanyDetails.objects.update(phone="")
     text(post(Client(), URL, email="opfer@example.com"))
     page = text(post(Client(), URL, email="opfer@example.com"))
     assert (

@@ -9,6 +9,7 @@ centrally; they fail until the catalogue has these strings.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -129,7 +130,7 @@ def test_every_customer_mail_greets_the_customer_by_full_name(
     greeting = TEXTS[language]["hello_name"]
     for event, message in mails.items():
         assert message.body.startswith(greeting + "\n\n"), event
-        assert f"<p>{greeting}</p>" in html_of(message), event
+        assert f">{greeting}</p>" in html_of(message), event
 
 
 @LANGUAGES
@@ -140,7 +141,7 @@ def test_a_customer_without_a_name_is_greeted_neutrally(agent, settings, languag
     greeting = TEXTS[language]["hello"]
     for event, message in mails.items():
         assert message.body.startswith(greeting + "\n\n"), event
-        assert f"<p>{greeting}</p>" in html_of(message), event
+        assert f">{greeting}</p>" in html_of(message), event
 
 
 @LANGUAGES
@@ -269,7 +270,8 @@ def test_acknowledgement_of_a_post_not_signed_in_names_nothing_posted(language):
 
 
 def test_contact_form_post_not_signed_in_is_acknowledged_without_a_name(site):
-    known = factories.customer(language="en", name="Erika Mustermann")
+    # Not the demo's "Erika Mustermann": she signs the demo's legal line.
+    known = factories.customer(language="en", name="Greta Gründlich")
     post(
         Client(),
         "/en/contact/",
@@ -281,7 +283,7 @@ def test_contact_form_post_not_signed_in_is_acknowledged_without_a_name(site):
     (ack,) = mails_to(known.email)
     assert ack.subject == f"[{ticket.reference}] We have received your request"
     text = everything(ack)
-    for posted in ("Mallory", "Erika", "Rechnung", "K-42", "Seit gestern"):
+    for posted in ("Mallory", "Greta", "Rechnung", "K-42", "Seit gestern"):
         assert posted not in text, posted
     assert ack.body.startswith("Hello,\n\n")
     assert in_both_parts(ack, "Your VIVA HelpDesk team")
@@ -423,8 +425,8 @@ def test_every_customer_mail_is_signed_with_address_and_phone(
         assert words["phone"] in message.body, event
         html = html_of(message)
         assert f"{words['regards']}<br>{words['team']}" in html, event
-        assert f'<a href="mailto:{HELPDESK}">{HELPDESK}</a>' in html, event
-        assert '<a href="tel:+49301234567">+49 30 1234567</a>' in html, event
+        assert f'href="mailto:{HELPDESK}">{HELPDESK}</a>' in html, event
+        assert 'href="tel:+49301234567">+49 30 1234567</a>' in html, event
         # after the content, before the ticket's footer
         body = message.body
         assert body.index(words["team"]) < body.index(f"Ticket {ticket.reference}.")
@@ -445,7 +447,7 @@ def test_signature_without_phone_names_the_configured_address(settings):
     factories.ticket(factories.customer(language="en"), language="en")
     (ack,) = mails_to(CUSTOMER)
     assert "E-mail: support@acme.example" in ack.body
-    assert '<a href="mailto:support@acme.example">' in html_of(ack)
+    assert 'href="mailto:support@acme.example">' in html_of(ack)
     assert "Phone:" not in everything(ack) and "tel:" not in html_of(ack)
 
 
@@ -487,9 +489,10 @@ def test_new_ticket_notice_names_the_customer_and_lists_the_answers(settings, la
     assert "Raum: B 2.14" in notice.body
     assert "Gerät" not in everything(notice)  # no value: left out
     html = html_of(notice)
-    assert f"{labels[0]}</th><td>Erika Mustermann</td>" in html
-    assert ">Kundennummer:</th>" in html and ">K-42</td>" in html
-    assert ">Raum:</th>" in html and ">B 2.14</td>" in html
+    cells = r"</th><td [^>]*>"
+    assert re.search(f"{labels[0]}{cells}Erika Mustermann</td>", html)
+    assert re.search(f">Kundennummer:{cells}K-42</td>", html)
+    assert re.search(f">Raum:{cells}B 2.14</td>", html)
     assert notice.body.index("K-42") < notice.body.index("Seit gestern.")
 
 

@@ -348,14 +348,14 @@ def test_language_of_customer_mail(ticket_language, customer_language, expected)
     assert row.language == expected
     assert row.state == OutboundState.SENT
     (ack,) = mails_to(CUSTOMER)
-    assert f'<html lang="{expected}">' in html_of(ack)
+    assert f'<html lang="{expected}" dir="ltr"' in html_of(ack)
 
 
 def test_unknown_language_falls_back_to_english_and_still_sends():
     customer = factories.customer(language="xx")
     factories.ticket(customer, language="xx")
     (ack,) = mails_to(CUSTOMER)
-    assert '<html lang="en">' in html_of(ack)
+    assert '<html lang="en" dir="ltr"' in html_of(ack)
     assert "Thank you for your request" in ack.body
 
 
@@ -369,7 +369,7 @@ def test_row_with_a_language_the_site_no_longer_offers_is_sent_in_english():
     mail.outbox.clear()
     assert tasks.send_outbound(row.pk) == "sent"
     (done,) = mail.outbox
-    assert '<html lang="en">' in html_of(done)  # not the site default (de)
+    assert '<html lang="en" dir="ltr"' in html_of(done)  # not the site default (de)
 
 
 def test_staff_mail_language(agent, other_agent):
@@ -408,7 +408,7 @@ def test_english_customer_gets_english_mail_for_every_event(agent, settings):
     for row in rows:
         message = got[row.event]
         assert expected[row.event] in message.body, row.event
-        assert '<html lang="en">' in html_of(message)
+        assert '<html lang="en" dir="ltr"' in html_of(message)
 
 
 # --- German (WAITS ON locale/de) ------------------------------------------
@@ -461,7 +461,7 @@ def test_german_customer_gets_german_mail_for_every_event(agent, other_agent, se
     assert set(mails) == set(ENGLISH)
     for event, message in mails.items():
         text = everything(message)
-        assert '<html lang="de">' in html_of(message)
+        assert '<html lang="de" dir="ltr"' in html_of(message)
         for sentence in ENGLISH[event]:
             assert sentence not in text, (event, sentence)
         if event in GERMAN:

@@ -249,7 +249,7 @@ def test_f7_bots_are_logged_and_nothing_is_sent(site, settings, caplog, override
     assert response.status_code == 200
     html = response.content.decode()
     assert "Vielen Dank" in html
-    assert not re.search(r"VIVA-\d", html), "a made-up ticket id"
+    assert not re.search(r"VIVA-\d", html), "a made-up Ticket ID"
     assert nothing_stored()
     assert mail.outbox == []
     assert CaughtSubmission.objects.count() == 1

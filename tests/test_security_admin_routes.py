@@ -419,9 +419,11 @@ def test_the_walker_sees_the_rows_an_agent_may_read(helpdesk):
 
 
 #: Models of the app that hold no customer data (configuration, counters,
-#: the editors' pages); every other one must be walked as help-desk data.
+#: the editors' pages, the company's own details); every other one must be
+#: walked as help-desk data.
 NOT_HELPDESK_DATA = {
     "vivadesk_wagtail.category",
+    "vivadesk_wagtail.companydetails",
     "vivadesk_wagtail.ticketcounter",
     "vivadesk_wagtail.searchindexmark",
     "vivadesk_wagtail.contactpage",

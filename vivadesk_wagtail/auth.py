@@ -11,10 +11,16 @@ from .services.customers import find_profile
 
 
 class CustomerEmailBackend(ModelBackend):
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        if not username or not password or "@" not in username:
+    """Finds the account by the address of its customer profile, never by
+    ``username``: ``authenticate(email=…)`` (the customer login) asks this
+    backend only, as Django's ``ModelBackend`` needs a ``username``; an
+    address passed as ``username`` is looked up the same way."""
+
+    def authenticate(self, request, username=None, password=None, email=None, **kwargs):
+        address = email or username
+        if not address or not password or "@" not in address:
             return None
-        profile = find_profile(username)
+        profile = find_profile(address)
         if profile is None:
             # Run the hasher anyway so timing does not tell which addresses exist.
             self.dummy_user_model()().set_password(password)

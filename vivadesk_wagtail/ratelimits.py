@@ -54,6 +54,21 @@ def _limited(request, group: str, key: str, rate_setting: str) -> bool:
     )
 
 
+def _wait(request, group: str, key: str, rate_setting: str) -> int:
+    """Count one request; 0 when it is within the limit, otherwise the
+    seconds until the window ends (for ``Retry-After``)."""
+    usage = get_usage(
+        request,
+        group=f"vivadesk.{group}",
+        key=lambda _group, _request: key,
+        rate=conf.get(rate_setting),
+        increment=True,
+    )
+    if usage is None or not usage["should_limit"]:
+        return 0
+    return max(usage["time_left"], 1)
+
+
 def _form_usage(request, *, increment: bool) -> dict | None:
     ip = client_ip(request)
     return get_usage(
@@ -82,8 +97,10 @@ def count_form_post(request) -> None:
     _form_usage(request, increment=True)
 
 
-def activation_resend_limited(request) -> bool:
-    return _limited(request, "resend-ip", client_ip(request), "RATE_ACTIVATION_RESEND")
+def activation_resend_wait(request) -> int:
+    """Count one request for a new activation link; 0 when it may go ahead,
+    otherwise the seconds until the client IP may ask again."""
+    return _wait(request, "resend-ip", client_ip(request), "RATE_ACTIVATION_RESEND")
 
 
 def confirmation_allowed(request, address: str) -> bool:
@@ -151,10 +168,11 @@ def password_reset_limited(request, address: str) -> bool:
     return bool(over)
 
 
-def portal_post_limited(request) -> bool:
-    """Count one comment or new request of the signed-in customer; ``True``
-    when they are over ``RATE_PORTAL_POSTS_PER_CUSTOMER``."""
-    return _limited(
+def portal_post_wait(request) -> int:
+    """Count one comment or new request of the signed-in customer; 0 when it
+    may go ahead, otherwise the seconds until they are below
+    ``RATE_PORTAL_POSTS_PER_CUSTOMER`` again."""
+    return _wait(
         request,
         "portal-post",
         str(request.user.pk),

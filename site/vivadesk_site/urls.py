@@ -38,3 +38,11 @@ urlpatterns += i18n_patterns(
     path("helpdesk/", include("vivadesk_wagtail.urls")),
     path("", include(wagtail_urls)),
 )
+
+# The error pages in the site's layout and the URL's language; the 500 page
+# needs no database (vivadesk_site/errors.py). Wagtail's admin shows its own
+# 404 page (wagtail.admin.urls catches Http404 itself).
+handler400 = "vivadesk_site.errors.bad_request"
+handler403 = "vivadesk_site.errors.permission_denied"
+handler404 = "vivadesk_site.errors.page_not_found"
+handler500 = "vivadesk_site.errors.server_error"

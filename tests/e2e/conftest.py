@@ -10,6 +10,7 @@ The tests skip with a clear reason when Chromium, Playwright or npm is missing
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -195,7 +196,8 @@ def shot(request):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     counter = {"n": 0}
     test = request.node.name
-    for old in ARTIFACTS.glob(f"{test}-*.png"):
+    # A parametrised test's name has brackets, which glob reads as a class.
+    for old in ARTIFACTS.glob(f"{glob.escape(test)}-*.png"):
         old.unlink()
 
     def save(page, step: str) -> None:

@@ -3,20 +3,41 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import authenticate
 from django.contrib.auth.forms import (
     AuthenticationForm,
     PasswordResetForm,
     SetPasswordForm,
 )
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.admin.forms.auth import PasswordResetForm as WagtailPasswordResetForm
 
 from .. import ratelimits
 from ..mail import account_notifications
 from ..services import customers
 
+#: The confirmation field's help text: the help desk's own (in the German
+#: catalogue with "dasselbe", where Django's says "das selbe").
+SAME_PASSWORD = pgettext_lazy(
+    "password confirmation", "Enter the same password as before, for verification."
+)
 
-class ActivationForm(SetPasswordForm):
+
+class ConfirmedPasswordMixin:
+    """A new password typed twice; the second field's help text is
+    :data:`SAME_PASSWORD`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password2"].help_text = SAME_PASSWORD
+
+
+class CustomerSetPasswordForm(ConfirmedPasswordMixin, SetPasswordForm):
+    """The new password after a reset link."""
+
+
+class ActivationForm(ConfirmedPasswordMixin, SetPasswordForm):
     """Full name and password: what completes an account (Django's password
     validators apply, including "too similar to the e-mail address")."""
 
@@ -43,20 +64,32 @@ class ActivationForm(SetPasswordForm):
         return self.user
 
 
-class EmailForm(forms.Form):
-    email = forms.EmailField(
+#: Django's own message says "email"; the help desk writes "e-mail".
+ADDRESS_ERRORS = {"invalid": _("Enter a valid e-mail address.")}
+
+
+def address_field(**attrs) -> forms.EmailField:
+    """The e-mail address field of every account form ("E-Mail-Adresse")."""
+    return forms.EmailField(
         label=_("E-mail address"),
         max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages=ADDRESS_ERRORS,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", **attrs}),
     )
+
+
+class EmailForm(forms.Form):
+    email = address_field()
 
 
 class CustomerLoginForm(AuthenticationForm):
-    username = forms.CharField(
-        label=_("E-mail address or user name"),
-        max_length=254,
-        widget=forms.TextInput(attrs={"autocomplete": "email", "autofocus": True}),
-    )
+    """The customer login: the e-mail address of the account and its
+    password. Customers have no user name of their own, so the account is
+    found by its address only (``auth.CustomerEmailBackend``), whatever its
+    ``username``; staff log in to the admin instead. The field keeps
+    Django's name ``username`` (the login throttle counts by it)."""
+
+    username = address_field(autofocus=True)
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _(
@@ -65,6 +98,25 @@ class CustomerLoginForm(AuthenticationForm):
             "request a new activation link below."
         ),
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django sizes the field after the user name (150 characters).
+        field = self.fields["username"]
+        field.max_length = 254
+        field.widget.attrs["maxlength"] = "254"
+
+    def clean(self):
+        address = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if address and password:
+            self.user_cache = authenticate(
+                self.request, email=address, password=password
+            )
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
 
 
 class ThrottledPasswordResetMixin:
@@ -93,6 +145,8 @@ class OutboxPasswordResetForm(ThrottledPasswordResetMixin, PasswordResetForm):
     address or account, never a deactivated one; the mail goes through the
     outbox (sent by the worker, in the customer's language) instead of
     inside the request."""
+
+    email = address_field()
 
     def get_users(self, email):
         if customers.is_staff_address(email):

@@ -7,6 +7,8 @@ accounts only: never staff, and never an account an admin deactivated
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -26,15 +28,34 @@ from wagtail.admin.views import account as wagtail_account
 from .. import ratelimits
 from ..mail import account_notifications
 from ..services import customers
-from .forms import ActivationForm, CustomerLoginForm, EmailForm, OutboxPasswordResetForm
+from .forms import (
+    ActivationForm,
+    CustomerLoginForm,
+    CustomerSetPasswordForm,
+    EmailForm,
+    OutboxPasswordResetForm,
+)
 from .tokens import activation_token, user_for
 
 TEMPLATES = "vivadesk_wagtail/accounts"
 
 
-def rate_limited(request, exception=None):
-    """Response of every rate-limited help-desk request (``RATELIMIT_VIEW``)."""
-    return render(request, f"{TEMPLATES}/rate_limited.html", status=429)
+#: The "too many requests" page: a host site's own ``429.html`` (beside its
+#: ``404.html`` and ``500.html``) where it has one, else the help desk's.
+RATE_LIMITED_TEMPLATES = ["429.html", f"{TEMPLATES}/rate_limited.html"]
+
+
+def rate_limited(request, exception=None, *, retry_after: int = 0):
+    """Response of every rate-limited help-desk request that has no form to
+    show again (``RATELIMIT_VIEW``): status 429, with ``Retry-After`` when
+    the limiter knows the seconds to wait (``retry_after``)."""
+    context = {"retry_after": retry_after}
+    if retry_after:
+        context["retry_minutes"] = max(1, math.ceil(retry_after / 60))
+    response = render(request, RATE_LIMITED_TEMPLATES, context, status=429)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @method_decorator([never_cache, sensitive_post_parameters()], name="dispatch")
@@ -173,8 +194,9 @@ class ResendActivationView(View):
         return self.show(request, self.form_class())
 
     def post(self, request):
-        if ratelimits.activation_resend_limited(request):
-            return rate_limited(request)
+        wait = ratelimits.activation_resend_wait(request)
+        if wait:
+            return rate_limited(request, retry_after=wait)
         form = self.form_class(request.POST)
         if not form.is_valid():
             return self.show(request, form)
@@ -265,6 +287,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     customer in and leads on to "My requests", with a message."""
 
     template_name = f"{TEMPLATES}/password_reset_confirm.html"
+    form_class = CustomerSetPasswordForm
     post_reset_login = True
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
 

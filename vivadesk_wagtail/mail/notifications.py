@@ -11,6 +11,7 @@ import re
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from .. import conf, statements
@@ -118,8 +119,10 @@ def template_extras(row: OutboundEmail, context: dict) -> dict:
     """What the mail templates show besides the row's own data:
     ``greeting_name``, the ``company`` details (site settings) for the
     signature and legal footer, ``helpdesk_phone`` (and
-    ``helpdesk_phone_uri``), ``activation_valid`` next to an activation link and,
-    in the staff notice of a new ticket, its extra form ``answers``.
+    ``helpdesk_phone_uri``), ``activation_valid`` next to an activation link,
+    ``password_reset_valid`` next to a password-reset link (Django's
+    ``PASSWORD_RESET_TIMEOUT``) and, in the staff notice of a new ticket, its
+    extra form ``answers``.
 
     Called by ``outbound.context_for`` with its context, inside the row's
     language (the answers' labels are read in it)."""
@@ -132,6 +135,9 @@ def template_extras(row: OutboundEmail, context: dict) -> dict:
     }
     if "activation" in context.get("links", {}):
         extras["activation_valid"] = validity(conf.get("ACTIVATION_MAX_AGE"))
+    if "password_reset" in context.get("links", {}):
+        timeout = timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+        extras["password_reset_valid"] = validity(timeout)
     if row.event == "staff_new_ticket" and context.get("ticket") is not None:
         extras["answers"] = [
             answer

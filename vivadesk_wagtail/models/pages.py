@@ -151,6 +151,10 @@ class ContactPage(AbstractForm):
 
     intro = RichTextField(_("intro"), blank=True)
     thank_you_text = RichTextField(_("thank-you text"), blank=True)
+    #: Small print above the submit button; nothing is shown when empty.
+    privacy_notice = RichTextField(
+        _("privacy notice"), blank=True, features=["bold", "italic", "link"]
+    )
     category = models.ForeignKey(
         Category,
         verbose_name=_("ticket category"),
@@ -194,9 +198,16 @@ class ContactPage(AbstractForm):
             },
         ),
         FieldPanel(
+            "privacy_notice",
+            help_text=_(
+                "Shown under the form, above the send button, e.g. a sentence "
+                "linking the privacy policy page. Left empty, nothing is shown."
+            ),
+        ),
+        FieldPanel(
             "thank_you_text",
             help_text=_(
-                "Shown on the thank-you page after sending, below the ticket id."
+                "Shown on the thank-you page after sending, below the Ticket ID."
             ),
         ),
         FieldPanel(
@@ -247,7 +258,7 @@ class ContactPage(AbstractForm):
         return self.views.submit(self, self.serving_request, form)
 
     def render_landing_page(self, request, form_submission=None, *args, **kwargs):
-        """The thank-you page with the ticket id and what became of its mail."""
+        """The thank-you page with the Ticket ID and what became of its mail."""
         return self.views.landing(self, request, form_submission)
 
     def answers(self, rows: list[dict]) -> list[dict]:
@@ -299,9 +310,10 @@ def readable_date(value: str, field_type: str) -> str:
 
 
 def ticket_answers(ticket) -> list[dict]:
-    """The ticket's extra form fields (``label``, ``value``) as read in the
-    active language: through its contact page's version in that language
-    (:meth:`ContactPage.answers`), else as they were stored. Loads the page
+    """The ticket's extra form fields the customer answered (``label``,
+    ``value``) as read in the active language: through its contact page's
+    version in that language (:meth:`ContactPage.answers`), else as they were
+    stored. A field left empty is no answer and not listed. Loads the page
     only for a ticket with form data."""
     stored = ticket.form_data if isinstance(ticket.form_data, list) else []
     rows = [row for row in stored if isinstance(row, dict)]
@@ -312,7 +324,8 @@ def ticket_answers(ticket) -> list[dict]:
         source = ContactPage.objects.filter(pk=ticket.contact_page_id).first()
     if source is not None:
         rows = source.localized.specific.answers(rows)
-    return [
+    answers = [
         {"label": str(row.get("label", "")), "value": str(row.get("value", ""))}
         for row in rows
     ]
+    return [answer for answer in answers if answer["value"].strip()]

@@ -116,6 +116,7 @@ class ContactCoreForm(BaseForm):
     email = forms.EmailField(
         label=_("E-mail address"),
         max_length=254,
+        error_messages={"invalid": _("Enter a valid e-mail address.")},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     subject = forms.CharField(label=_("Subject"), max_length=200)

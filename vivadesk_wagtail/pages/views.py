@@ -71,7 +71,7 @@ def submit(page, request, form) -> Submitted:
     A post the traps catch (honeypot filled, sent faster than a person can, a
     forged or another visitor's time stamp) opens no ticket and mails nobody:
     it is kept as spam for agents to review (``services.spam``), and its
-    thank-you page says so, without a ticket id.
+    thank-you page says so, without a Ticket ID.
     """
     data = form.cleaned_data
     reason = form.caught_by()
@@ -90,7 +90,7 @@ def submit(page, request, form) -> Submitted:
 
 def landing(page, request, submitted: Submitted | None):
     """The thank-you page of ``submitted``; ``None`` (the editor's preview)
-    shows it for an example ticket id.
+    shows it for an example Ticket ID.
 
     The thank-you page of a ticket tells what became of its confirmation mail
     (``intake.Outcome``, :func:`_mail_state`) and never whether the address
@@ -222,7 +222,7 @@ def _landing(page, request, email: str, outcome: intake.Outcome, signed_in: bool
 
 def _landing_preview(page, request):
     """The thank-you page as a visitor whose mail went out sees it, for an
-    example ticket id (Wagtail's "Landing page" preview)."""
+    example Ticket ID (Wagtail's "Landing page" preview)."""
     context = page.get_context(request)
     context.update(
         reference=tickets.format_reference(conf.get("TICKET_FIRST_NUMBER")),

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic.base import TemplateResponseMixin
 
 from ..services import customers
-from .forms import AccountForm
+from .forms import AccountForm, PasswordForm
 
 
 def _language_of(user) -> str:
@@ -33,7 +32,7 @@ class AccountPageMixin(TemplateResponseMixin):
 
     template_name = "vivadesk_wagtail/portal/account.html"
     form_class = AccountForm
-    password_form_class = PasswordChangeForm
+    password_form_class = PasswordForm
 
     def show(self, account_form=None, password_form=None):
         user = self.request.user

@@ -8,10 +8,12 @@ import uuid
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ..accounts.forms import ConfirmedPasswordMixin
 from ..fields import AttachmentsField
 from ..services import quota
 
@@ -88,6 +90,10 @@ class NewRequestForm(UploadFormMixin):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["body"].required = True
+
+
+class PasswordForm(ConfirmedPasswordMixin, PasswordChangeForm):
+    """The password change on the account page."""
 
 
 class AccountForm(forms.Form):

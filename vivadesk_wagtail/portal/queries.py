@@ -149,7 +149,9 @@ def thread(ticket: Ticket):
     """The public thread in order: never internal notes. Each message comes
     with its attachments as the list ``files`` (two queries in all); what the
     page does not show (mail HTML, file paths, hashes) is not loaded."""
-    files = TicketAttachment.objects.only("message_id", "original_name", "size")
+    files = TicketAttachment.objects.only(
+        "message_id", "original_name", "size", "content_type", "sha256"
+    )
     return (
         TicketMessage.objects.public()
         .filter(ticket=ticket)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import account, downloads, views
+from . import account, downloads, previews, views
 
 urlpatterns = [
     path("requests/", views.MyRequestsView.as_view(), name="my_requests"),
@@ -16,6 +16,16 @@ urlpatterns = [
         "requests/<str:reference>/attachments/<int:pk>/",
         downloads.download,
         name="attachment",
+    ),
+    path(
+        "requests/<str:reference>/attachments/<int:pk>/thumbnail/",
+        previews.thumbnail,
+        name="attachment_thumbnail",
+    ),
+    path(
+        "requests/<str:reference>/attachments/<int:pk>/preview/",
+        previews.preview,
+        name="attachment_preview",
     ),
     path("account/", account.AccountView.as_view(), name="account"),
     path(

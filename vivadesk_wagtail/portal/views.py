@@ -13,12 +13,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect
-from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views import View
@@ -40,6 +38,7 @@ from ..models import (
 from ..services import tickets as ticket_service
 from . import queries
 from .events import event_text, origin_text
+from .files import FileLinks, all_attachments
 from .forms import CommentForm, NewRequestForm, new_key, scoped_key
 
 PER_PAGE = 25
@@ -93,24 +92,7 @@ class MyRequestsView(TemplateResponseMixin, View):
         )
 
 
-def _attachment_links(ticket: Ticket):
-    """A function turning an attachment into its download link (escaped
-    HTML). The URL is reversed once per page, not once per file."""
-    sample = reverse("vivadesk_wagtail:attachment", args=[ticket.reference, 0])
-    head, _zero, tail = sample.rpartition("/0/")
-
-    def link(attachment) -> str:
-        return format_html(
-            '<a href="{}" download>{}</a> <span class="vivadesk-size">({})</span>',
-            f"{head}/{attachment.pk}/{tail}",
-            attachment.original_name,
-            filesizeformat(attachment.size),
-        )
-
-    return link
-
-
-def _entry(message: TicketMessage, user, link, dom_id: str) -> dict:
+def _entry(message: TicketMessage, user, links: FileLinks, dom_id: str) -> dict:
     """What the thread shows of one message, ready to output: the template
     only prints these values (a page can have hundreds of messages)."""
     iso, when = local_datetime(message.created_at)
@@ -131,20 +113,24 @@ def _entry(message: TicketMessage, user, link, dom_id: str) -> dict:
     else:
         author = _("VIVA HelpDesk")
     entry["author"] = author
-    entry["attachments"] = [link(a) for a in message.files]
+    entry["attachments"] = [links.item(a) for a in message.files]
     entry["origin"] = origin_text(message)
     return entry
 
 
-def _entries(ticket: Ticket, user) -> list[dict]:
-    """The public thread, oldest first; the last entry is ``#latest``."""
-    messages = list(queries.thread(ticket))
-    link = _attachment_links(ticket)
+def _dom_ids(messages: list[TicketMessage]) -> dict[int, str]:
+    """Element ids of the thread's messages; the last one is ``#latest``."""
     last = len(messages) - 1
-    return [
-        _entry(m, user, link, "latest" if i == last else f"message-{m.pk}")
+    return {
+        m.pk: "latest" if i == last else f"message-{m.pk}"
         for i, m in enumerate(messages)
-    ]
+    }
+
+
+def _entries(messages: list[TicketMessage], user, links: FileLinks) -> list[dict]:
+    """The public thread, oldest first."""
+    ids = _dom_ids(messages)
+    return [_entry(m, user, links, ids[m.pk]) for m in messages]
 
 
 class TicketPageMixin(TemplateResponseMixin):
@@ -155,8 +141,10 @@ class TicketPageMixin(TemplateResponseMixin):
 
     def render_ticket(self, ticket: Ticket, form=None, status: int = 200):
         user = self.request.user
-        entries = _entries(ticket, user)
-        attachments = [a for e in entries for a in e.get("attachments", ())]
+        thread = list(queries.thread(ticket))
+        links = FileLinks(ticket)
+        entries = _entries(thread, user, links)
+        attachments = all_attachments(thread, user, links, _dom_ids(thread))
         follows = ticket.follows
         if follows is not None and follows.customer_id != user.pk:
             follows = None
@@ -165,7 +153,7 @@ class TicketPageMixin(TemplateResponseMixin):
             "ticket": ticket,
             "entries": entries,
             "attachments": attachments,
-            "form_data": _answered(ticket),
+            "form_data": ticket_answers(ticket),
             "form": form or self.form_class(initial={"key": new_key()}),
             "closed": closed,
             "can_mark_done": ticket.is_open,
@@ -174,11 +162,6 @@ class TicketPageMixin(TemplateResponseMixin):
             "followed_by": list(queries.followed_by(user, ticket)) if closed else [],
         }
         return self.render_to_response(context, status=status)
-
-
-def _answered(ticket: Ticket) -> list[dict]:
-    """The ticket's extra form fields the customer filled in."""
-    return [row for row in ticket_answers(ticket) if row["value"].strip()]
 
 
 def _closed_message(request, ticket: Ticket) -> None:
@@ -204,9 +187,10 @@ class CommentMixin(TicketPageMixin):
         if not form.is_valid():
             messages.error(request, _("Your comment was not saved. Please check it."))
             return self.render_ticket(ticket, form)
-        if ratelimits.portal_post_limited(request):
+        wait = ratelimits.portal_post_wait(request)
+        if wait:
             _ask_to_wait(form)
-            return self.render_ticket(ticket, form, status=429)
+            return _retry_after(self.render_ticket(ticket, form, status=429), wait)
         data = form.cleaned_data
         try:
             ticket_service.add_message(ticket, _customer_message(request, data))
@@ -301,9 +285,10 @@ class NewRequestView(TemplateResponseMixin, View):
         if not form.is_valid():
             messages.error(request, _("Your request was not sent. Please check it."))
             return self.show(form, follows)
-        if ratelimits.portal_post_limited(request):
+        wait = ratelimits.portal_post_wait(request)
+        if wait:
             _ask_to_wait(form)
-            return self.show(form, follows, status=429)
+            return _retry_after(self.show(form, follows, status=429), wait)
         ticket = _open(request, form.cleaned_data, follows)
         messages.success(
             request,
@@ -317,12 +302,17 @@ class NewRequestView(TemplateResponseMixin, View):
         return self.render_to_response(context, status=status)
 
 
+def _retry_after(response, seconds: int):
+    response["Retry-After"] = str(seconds)
+    return response
+
+
 def _ask_to_wait(form) -> None:
     """The form comes back with the text as typed and this on top.
 
     Comments and new requests are counted per customer
-    (``ratelimits.portal_post_limited``): over the limit the form comes back
-    this way, with status 429.
+    (``ratelimits.portal_post_wait``): over the limit the form comes back
+    this way, with status 429 and ``Retry-After`` (:func:`_retry_after`).
     """
     form.add_error(
         None,

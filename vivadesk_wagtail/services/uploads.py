@@ -69,6 +69,25 @@ DEFAULT_MAX_PIXELS = 89_478_485
 #: browser or mail client would show. Archives and office files are
 #: compressed containers (and mail may hold HTML), so only their head is.
 SCANNED_TYPES = {"application/pdf", *TEXT_TYPES}
+#: How messages name an accepted content type ("allowed: PDF, JPG, …"); a
+#: type missing here is named by its subtype.
+TYPE_NAMES = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WEBP",
+    "text/plain": "TXT",
+    "text/csv": "CSV",
+    "application/zip": "ZIP",
+    "application/msword": "DOC",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
+    "application/vnd.ms-excel": "XLS",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
+    "application/vnd.oasis.opendocument.text": "ODT",
+    "application/vnd.oasis.opendocument.spreadsheet": "ODS",
+    "message/rfc822": "EML",
+}
 
 
 @dataclass
@@ -126,6 +145,25 @@ def _head(upload: Upload) -> bytes:
     return head if isinstance(head, bytes) else head.encode()
 
 
+def allowed_type_names() -> str:
+    """The accepted types as people name them: ``PDF, JPG, PNG, …`` (from
+    ``ATTACHMENT_ALLOWED_TYPES``, in its order)."""
+    names = (
+        TYPE_NAMES.get(mime) or mime.rsplit("/", 1)[-1].rsplit(".", 1)[-1].upper()
+        for mime in conf.get("ATTACHMENT_ALLOWED_TYPES")
+    )
+    return ", ".join(dict.fromkeys(names))
+
+
+def type_refused_message(name: str) -> str:
+    """The message for a file whose type is not accepted (also used by the
+    browser check, see ``fields.browser_check_attrs``)."""
+    return _("The file type of “%(name)s” is not allowed (allowed: %(allowed)s).") % {
+        "name": name,
+        "allowed": allowed_type_names(),
+    }
+
+
 def _looks_like_text(head: bytes) -> bool:
     if b"\x00" in head:
         return False
@@ -181,7 +219,7 @@ def carries_markup(upload: Upload) -> bool:
         upload.file.seek(0)
 
 
-def _image_formats() -> dict[str, list[str]]:
+def image_formats() -> dict[str, list[str]]:
     """Pillow's decoders by image content type (``image/jpeg`` → JPEG, MPO)."""
     Image.init()
     formats: dict[str, list[str]] = {}
@@ -196,7 +234,7 @@ def image_problem(upload: Upload) -> str | None:
     only with the decoders of that type, checked (``verify``), and every
     frame decoded, unless the frames together have more pixels than
     ``Image.MAX_IMAGE_PIXELS``."""
-    formats = _image_formats().get(upload.content_type)
+    formats = image_formats().get(upload.content_type)
     if formats is None:
         return None
     limit = Image.MAX_IMAGE_PIXELS or DEFAULT_MAX_PIXELS
@@ -264,17 +302,12 @@ def _problem(upload: Upload) -> str | None:
     if upload.size == 0:
         return _("“%(name)s” is empty.") % {"name": upload.name}
     if os.path.splitext(upload.name)[1].lower() in FORBIDDEN_EXTENSIONS:
-        return _("Files of the type “%(name)s” cannot be attached.") % {
-            "name": upload.name
-        }
+        return type_refused_message(upload.name)
     if has_markup(_head(upload)):
         return _markup_message(upload)
     content_type = sniff(upload)
     if content_type not in conf.get("ATTACHMENT_ALLOWED_TYPES"):
-        return _(
-            "“%(name)s” is not a file type we accept (for example PDF, images, "
-            "office documents or plain text)."
-        ) % {"name": upload.name}
+        return type_refused_message(upload.name)
     upload.content_type = content_type
     return _content_problem(upload)
 

@@ -15,10 +15,11 @@ def locales() -> dict[str, Locale]:
 
 def translate(page: Page, locale: Locale, strings: dict[str, str]) -> Page:
     """Translate ``page`` through wagtail-localize, as an editor would: a
-    translation source, a translation, the strings, then publish the target."""
+    translation source (brought up to date with the page), a translation, the
+    strings, then publish the target."""
     from wagtail_localize.models import Translation, TranslationSource
 
-    source, _created = TranslationSource.get_or_create_from_instance(page)
+    source, _created = TranslationSource.update_or_create_from_instance(page)
     translation, _created = Translation.objects.get_or_create(
         source=source, target_locale=locale, defaults={"enabled": True}
     )

@@ -67,7 +67,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's, keeping the admin's 404 pages (vivadesk_site/middleware.py).
+    "vivadesk_site.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -284,6 +285,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# A form sent from an expired session asks, in the site's layout and the
+# page's language, to load the page again (403).
+CSRF_FAILURE_VIEW = "vivadesk_site.errors.csrf_failure"
 
 LOGIN_URL = "vivadesk_wagtail:login"
 LOGIN_REDIRECT_URL = "vivadesk_wagtail:my_requests"
