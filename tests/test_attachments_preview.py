@@ -91,6 +91,8 @@ def assert_inert(response) -> None:
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
     assert "default-src 'none'" in response["Content-Security-Policy"]
+    assert "allow-same-origin" not in response["Content-Security-Policy"]
+    assert "allow-scripts" not in response["Content-Security-Policy"]
 
 
 @pytest.fixture

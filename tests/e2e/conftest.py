@@ -33,6 +33,19 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 #: Playwright's default wait for locators and navigation (milliseconds).
 TIMEOUT_MS = 15_000
+#: The screen sizes pages are checked at: a desktop and a phone.
+VIEWPORTS = {
+    "desktop": {"width": 1280, "height": 900},
+    "phone": {"width": 375, "height": 740},
+}
+
+
+def assert_no_sideways_scrolling(page, name: str) -> None:
+    """Nothing on the page is wider than the window."""
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert widths[0] <= widths[1], f"{name} is {widths[0]} px wide at {widths[1]} px"
 
 
 @pytest.fixture(scope="module")

@@ -188,3 +188,10 @@ def test_ticket_page_shows_thumbnails_and_each_file_once(
     listed.nth(1).locator(".vivadesk-file__preview").click()
     page.wait_for_url("**/preview/")
     assert page.evaluate("() => document.contentType") == "application/pdf"
+    # Chromium's PDF viewer shows it, inside the sandbox.
+    for _ in range(100):
+        if any(frame.url.startswith("chrome-extension://") for frame in page.frames):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the PDF viewer did not open the preview")

@@ -11,17 +11,14 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from tests.e2e.conftest import VIEWPORTS, assert_no_sideways_scrolling
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("fresh_content_types"),
 ]
-
-SIZES = {
-    "desktop": {"width": 1280, "height": 900},
-    "phone": {"width": 375, "height": 740},
-}
 
 
 @pytest.fixture
@@ -39,10 +36,7 @@ def check(page, response, status, language, label, check_a11y, shot) -> None:
     assert page.locator("header.site-header .site-logo").is_visible()
     assert page.locator("main .error-page h1").is_visible()
     assert page.locator(".error-page__onward a").count() >= 1
-    widths = page.evaluate(
-        "() => [document.documentElement.scrollWidth, window.innerWidth]"
-    )
-    assert widths[0] <= widths[1], f"{label} is {widths[0]} px wide at {widths[1]}"
+    assert_no_sideways_scrolling(page, label)
     check_a11y(page, label)
     shot(page, label)
 
@@ -57,7 +51,7 @@ def test_the_error_pages_read_well_on_desktop_and_phone(
         resend = reverse("vivadesk_wagtail:activation_resend")
     page = new_page(locale="de-DE" if language == "de" else "en-GB")
     walked = []
-    for size, viewport in SIZES.items():
+    for size, viewport in VIEWPORTS.items():
         page.set_viewport_size(viewport)
 
         def seen(status, name, response, size=size):

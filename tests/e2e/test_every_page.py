@@ -16,6 +16,7 @@ from django.utils import translation
 from wagtail.models import Page
 
 from tests import factories
+from tests.e2e.conftest import VIEWPORTS, assert_no_sideways_scrolling
 
 pytestmark = [
     pytest.mark.e2e,
@@ -24,10 +25,6 @@ pytestmark = [
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 
-SIZES = {
-    "desktop": {"width": 1280, "height": 900},
-    "phone": {"width": 375, "height": 740},
-}
 PASSWORD = "kunden-pass-123"
 
 
@@ -65,23 +62,16 @@ def public_pages(language: str) -> list[tuple[str, str]]:
         ]
 
 
-def no_sideways_scrolling(page, name: str) -> None:
-    widths = page.evaluate(
-        "() => [document.documentElement.scrollWidth, window.innerWidth]"
-    )
-    assert widths[0] <= widths[1], f"{name} is {widths[0]} px wide at {widths[1]} px"
-
-
 def walk(page, live_url, pages, language, shot, check_a11y) -> list[str]:
     walked = []
     for name, url in pages:
-        for size, viewport in SIZES.items():
+        for size, viewport in VIEWPORTS.items():
             page.set_viewport_size(viewport)
             page.goto(live_url + url)
             label = f"{language}-{name}-{size}"
             assert page.evaluate("() => document.documentElement.lang") == language
             check_a11y(page, label)
-            no_sideways_scrolling(page, label)
+            assert_no_sideways_scrolling(page, label)
             shot(page, label)
             walked.append(label)
     return walked
