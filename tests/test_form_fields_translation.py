@@ -38,18 +38,23 @@ def choice(label, value=""):
 
 @pytest.fixture
 def german_page(site):
-    """A German contact page with a required drop-down and a date field."""
+    """A German contact page with a required drop-down and a date field, in
+    that order (``sort_order`` as the page editor sets it: without it the
+    order of the rows is the database's choice)."""
     home = site.get_parent().specific
     page = ContactPage(title="Reklamation", slug="reklamation", locale=home.locale)
     page.form_fields = [
         ContactFormField(
+            sort_order=0,
             label="Gerät",
             help_text="Welches Gerät ist betroffen?",
             field_type="dropdown",
             required=True,
             options=[choice("Drucker"), choice("Bildschirm"), choice("Tastatur")],
         ),
-        ContactFormField(label="Kaufdatum", field_type="date", required=False),
+        ContactFormField(
+            sort_order=1, label="Kaufdatum", field_type="date", required=False
+        ),
     ]
     home.add_child(instance=page)
     page.save_revision().publish()
