@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from tests import factories
+from tests.e2e.conftest import VIEWPORTS
 from tests.portal_support import PDF, PNG
 from vivadesk_wagtail.models import Channel, MessageKind, Ticket, TicketAttachment
 from vivadesk_wagtail.services import tickets, uploads
@@ -26,8 +27,8 @@ pytestmark = [
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE = VIEWPORTS["phone"]
+DESKTOP = VIEWPORTS["desktop"]
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
 PAGES = {"de": ("/de/kontakt/", "de-DE"), "en": ("/en/contact/", "en-GB")}
 

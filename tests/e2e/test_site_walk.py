@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import VIEWPORTS
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.slow,
@@ -17,8 +19,8 @@ pytestmark = [
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
+DESKTOP = VIEWPORTS["desktop"]
+PHONE = VIEWPORTS["phone"]
 PAGES = {
     "de": {
         "home": ("/de/", "Willkommen bei VIVA"),
