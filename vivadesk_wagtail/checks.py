@@ -149,6 +149,8 @@ RATE_KEYS = (
     ("RATE_PASSWORD_RESET_PER_IP", 41),
     ("RATE_PASSWORD_RESET_PER_ADDRESS", 42),
     ("RATE_PORTAL_POSTS_PER_CUSTOMER", 43),
+    ("RATE_EXPORTS_PER_CUSTOMER", 60),
+    ("RATE_ERASURE_MAILS_PER_CUSTOMER", 61),
 )
 
 
@@ -166,6 +168,26 @@ def _rates() -> list[Error]:
                     id_=id_,
                 )
             )
+    return errors
+
+
+def _privacy() -> list[Error]:
+    """The data-protection settings (exports, erasure, retention)."""
+    errors = _positive_duration("EXPORT_VALID_FOR", 62)
+    errors += _positive_duration("ERASURE_CONFIRM_MAX_AGE", 63)
+    errors += _positive_duration("ERASURE_GRACE_PERIOD", 64)
+    if conf.get("ERASURE_TICKETS") not in ("anonymise", "delete"):
+        errors.append(
+            _error(
+                "ERASURE_TICKETS",
+                f"must be 'anonymise' or 'delete', "
+                f"not {conf.get('ERASURE_TICKETS')!r}.",
+                id_=65,
+            )
+        )
+    for key, id_ in (("CLOSED_TICKET_RETENTION", 66), ("HELD_MAIL_RETENTION", 67)):
+        if conf.get(key) is not None:
+            errors += _positive_duration(key, id_)
     return errors
 
 
@@ -395,6 +417,7 @@ def check_vivadesk_settings() -> list[Error]:
     errors += _helpdesk_phone()
     errors += _positive_duration("SPAM_RETENTION", 52)
     errors += _spam_files_max_bytes()
+    errors += _privacy()
     errors += _adapter()
     errors += _translation_live_status()
     return errors

@@ -167,6 +167,28 @@ DEFAULTS: dict[str, Any] = {
     #: count toward any customer's quota). Files of a caught post that would
     #: go beyond it are not kept; their names are. ``0`` keeps no files.
     "SPAM_FILES_MAX_BYTES": 200 * 1024 * 1024,
+    #: How long a data export (``Meine Daten herunterladen``) can be
+    #: downloaded before it is removed.
+    "EXPORT_VALID_FOR": timedelta(days=7),
+    #: How many data exports a customer may ask for (one runs at a time).
+    "RATE_EXPORTS_PER_CUSTOMER": "3/d",
+    #: How many erasure confirmation mails a customer may ask for.
+    "RATE_ERASURE_MAILS_PER_CUSTOMER": "3/h",
+    #: How long the link of an erasure confirmation mail works.
+    "ERASURE_CONFIRM_MAX_AGE": timedelta(days=2),
+    #: Between the confirmed erasure of an account (deactivated at once) and
+    #: the erasure itself; the customer may cancel until then.
+    "ERASURE_GRACE_PERIOD": timedelta(days=14),
+    #: What erasure and retention do with a customer's tickets: ``"anonymise"``
+    #: keeps them for statistics without name, address, text, form data or
+    #: files; ``"delete"`` removes them.
+    "ERASURE_TICKETS": "anonymise",
+    #: Closed tickets older than this (since closing) are anonymised or
+    #: deleted as ``ERASURE_TICKETS`` says; ``None`` keeps them (the default).
+    "CLOSED_TICKET_RETENTION": None,
+    #: Mail held for review (unknown senders, failed checks) older than this
+    #: is deleted with its raw source; ``None`` keeps it.
+    "HELD_MAIL_RETENTION": timedelta(days=90),
     #: Addresses of reverse proxies whose ``X-Forwarded-For`` is trusted; the
     #: client IP is the right-most address not in this list.
     "TRUSTED_PROXIES": [],

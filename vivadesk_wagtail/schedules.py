@@ -13,6 +13,9 @@ class Periodic:
     minutes: int
 
 
+#: The help desk's schedules are named with this prefix.
+PREFIX = "vivadesk: "
+
 #: Every schedule the help desk needs; the command creates or updates them.
 SCHEDULES = (
     Periodic("vivadesk: send due mail", "vivadesk_wagtail.tasks.sweep_outbox", 1),
@@ -33,14 +36,14 @@ SCHEDULES = (
         1,
     ),
     Periodic(
-        "vivadesk: purge old raw mail",
-        "vivadesk_wagtail.inbound_tasks.purge_raw_mail",
+        "vivadesk: retention",
+        "vivadesk_wagtail.privacy_tasks.run_retention",
         1440,
     ),
     Periodic(
-        "vivadesk: purge old caught spam",
-        "vivadesk_wagtail.tasks.purge_caught_submissions",
-        1440,
+        "vivadesk: data-protection requests",
+        "vivadesk_wagtail.privacy_tasks.sweep_data_requests",
+        5,
     ),
     Periodic(
         "vivadesk: remove files no row refers to",
@@ -51,9 +54,14 @@ SCHEDULES = (
 
 
 def install() -> list[tuple[str, bool]]:
-    """Create or update every schedule; returns ``(name, created)`` pairs."""
+    """Create or update every schedule, and remove the help desk's schedules
+    that are no longer in :data:`SCHEDULES` (their work moved elsewhere,
+    e.g. the purges into ``vivadesk: retention``); returns ``(name,
+    created)`` pairs."""
     from django_q.models import Schedule
 
+    names = [periodic.name for periodic in SCHEDULES]
+    Schedule.objects.filter(name__startswith=PREFIX).exclude(name__in=names).delete()
     result = []
     for periodic in SCHEDULES:
         _obj, created = Schedule.objects.update_or_create(

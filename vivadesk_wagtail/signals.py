@@ -30,3 +30,8 @@ inbound_released = Signal()
 #: activation link (at most one a day, counted by the sender). Arguments:
 #: ``user``.
 activation_reminder_due = Signal()
+#: A data-protection request needs a mail to its customer
+#: (``services.data_requests``). Arguments: ``request`` (the
+#: ``DataRequest``), ``event`` (``erasure_confirm``, ``erasure_scheduled``,
+#: ``erasure_cancelled`` or ``export_ready``).
+data_request_mail_due = Signal()

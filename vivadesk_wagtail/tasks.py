@@ -250,11 +250,12 @@ def purge_orphan_files() -> int:
     """Delete stored files no row refers to: a file is written before its
     row, so a transaction rolled back after that leaves it behind. Files
     younger than :data:`ORPHAN_GRACE` are left alone. Returns how many went."""
-    from .models import InboundMail, TicketAttachment
+    from .models import DataRequest, InboundMail, TicketAttachment
     from .services import spam
     from .storage import private_storage, stored_files
 
     referenced = set(TicketAttachment.objects.values_list("file", flat=True))
+    referenced.update(DataRequest.objects.exclude(file="").values_list("file", flat=True))
     referenced.update(InboundMail.objects.exclude(raw="").values_list("raw", flat=True))
     referenced.update(spam.stored_paths())
     cutoff = timezone.now() - ORPHAN_GRACE

@@ -7,6 +7,14 @@ from .inbound import InboundMail, InboundOutcome, InboundState, MailboxPoll
 from .messages import PUBLIC_KINDS, MessageKind, TicketMessage
 from .outbox import OutboundEmail, OutboundState
 from .pages import ContactFormField, ContactPage, ticket_answers
+from .privacy import (
+    DataRequest,
+    DataRequestKind,
+    DataRequestState,
+    ErasureReason,
+    PrivacyNoticeVersion,
+    RequestedBy,
+)
 from .spam import CaughtReason, CaughtSubmission
 from .tickets import (
     OPEN_STATUSES,
@@ -30,6 +38,12 @@ __all__ = [
     "ContactPage",
     "ticket_answers",
     "CustomerProfile",
+    "DataRequest",
+    "DataRequestKind",
+    "DataRequestState",
+    "ErasureReason",
+    "PrivacyNoticeVersion",
+    "RequestedBy",
     "InboundMail",
     "InboundOutcome",
     "InboundState",

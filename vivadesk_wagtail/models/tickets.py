@@ -124,6 +124,16 @@ class Ticket(LanguageDisplayMixin, index.Indexed, models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    #: The privacy notice the visitor saw under the contact form (GDPR
+    #: consent record); ``None`` for mail and staff tickets.
+    privacy_notice = models.ForeignKey(
+        "vivadesk_wagtail.PrivacyNoticeVersion",
+        verbose_name=_("privacy notice"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assignee"),
