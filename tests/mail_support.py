@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 
 from django.conf import settings as django_settings
 from django.core import mail
+from django.db import transaction
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 from wagtail.users.models import UserProfile
@@ -23,7 +24,7 @@ from vivadesk_wagtail.models import (
     OutboundEmail,
     TicketStatus,
 )
-from vivadesk_wagtail.services import tickets, uploads
+from vivadesk_wagtail.services import data_requests, tickets, uploads
 
 #: Every mail event, as its ``<event>_subject.txt`` names it.
 EVENTS = (
@@ -37,6 +38,10 @@ EVENTS = (
     "staff_new_ticket",
     "staff_note",
     "password_reset",
+    "export_ready",
+    "erasure_confirm",
+    "erasure_scheduled",
+    "erasure_cancelled",
 )
 #: A subject long enough to wrap on a phone, with German umlauts.
 LONG_SUBJECT = (
@@ -144,10 +149,24 @@ def every_mail(language: str, settings) -> dict:
         "neu@example.com", confirmed=False, name="", language=language
     )
     account_notifications.queue("activation", newcomer, language=language)
+    _data_request_mails(language)
     events = dict(OutboundEmail.objects.values_list("message_id", "event"))
     mails = {events[m.extra_headers["Message-ID"]]: m for m in mail.outbox}
     assert set(mails) == set(EVENTS), sorted(mails)
     return mails
+
+
+def _data_request_mails(language: str) -> None:
+    """The data-protection mails of one customer: an export ready, then an
+    erasure asked for, confirmed and cancelled."""
+    leaver = factories.customer("weg@example.com", language=language, name=NAME)
+    with transaction.atomic():
+        export = data_requests.request_export(leaver)
+        # ready before its build task runs (which then has nothing to do)
+        data_requests.finish_export(export, "vivadesk/exports/x.zip", 48213, {})
+    erasure = data_requests.request_erasure(leaver)
+    data_requests.confirm_erasure(erasure)
+    data_requests.cancel_erasure(erasure)
 
 
 def html_of(message) -> str:

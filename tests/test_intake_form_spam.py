@@ -18,6 +18,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
+from django.utils.module_loading import import_string
 from wagtail.models import ModelLogEntry
 from wagtail.users.models import UserProfile
 
@@ -232,12 +233,16 @@ def test_the_daily_purge_removes_caught_posts_older_than_the_retention(site, set
     assert not CaughtSubmission.objects.exists()
 
 
-def test_the_purge_is_one_of_the_daily_schedules():
-    (periodic,) = [
-        p for p in schedules.SCHEDULES if p.func.endswith("purge_caught_submissions")
-    ]
+def test_the_purge_is_part_of_the_daily_retention(site):
+    (periodic,) = [p for p in schedules.SCHEDULES if p.name == "vivadesk: retention"]
     assert periodic.minutes == 1440
-    assert periodic.func == "vivadesk_wagtail.tasks.purge_caught_submissions"
+    old = caught("alt@example.com")
+    CaughtSubmission.objects.filter(pk=old.pk).update(
+        created_at=old.created_at - timedelta(days=30, minutes=1)
+    )
+    report = import_string(periodic.func)()
+    assert report["caught_spam"] == {"count": 1, "period": "P30DT00H00M00S"}
+    assert not CaughtSubmission.objects.exists()
 
 
 def test_the_orphan_sweep_leaves_caught_files_alone(site):

@@ -35,7 +35,14 @@ from vivadesk_wagtail.admin import DjangoAdminLoginView
 from vivadesk_wagtail.mail import inbound
 from vivadesk_wagtail.models import Category, MailboxPoll, MessageKind
 from vivadesk_wagtail.permissions import HELPDESK_MODELS
-from vivadesk_wagtail.services import intake, search_index, spam, tickets, uploads
+from vivadesk_wagtail.services import (
+    data_requests,
+    intake,
+    search_index,
+    spam,
+    tickets,
+    uploads,
+)
 from vivadesk_wagtail.services.tickets import NewMessage
 from vivadesk_wagtail.staff.admin_routes import HelpDeskSafeSnippetAPI
 
@@ -256,6 +263,7 @@ def plant_helpdesk_data(agent) -> HelpDeskData:
     )
     _legacy_mailbox_message()
     _caught_posts(agent)
+    data_requests.request_export(customer)
     search_index.update_changed()
     data = HelpDeskData()
     for label in sorted(HELPDESK_MODELS):
@@ -428,6 +436,8 @@ NOT_HELPDESK_DATA = {
     "vivadesk_wagtail.searchindexmark",
     "vivadesk_wagtail.contactpage",
     "vivadesk_wagtail.contactformfield",
+    # An editor's privacy notice as shown under a contact form.
+    "vivadesk_wagtail.privacynoticeversion",
 }
 
 

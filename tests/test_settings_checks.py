@@ -102,6 +102,16 @@ BAD_VALUES = [
     ("ADAPTER", "myapp.adapter.NoSuchAdapter", "vivadesk.E059"),
     ("ADAPTER", "vivadesk_wagtail.conf.DEFAULTS", "vivadesk.E059"),
     ("ADAPTER", "django.views.View", "vivadesk.E059"),
+    ("RATE_EXPORTS_PER_CUSTOMER", "3 per day", "vivadesk.E060"),
+    ("RATE_ERASURE_MAILS_PER_CUSTOMER", 3, "vivadesk.E061"),
+    ("EXPORT_VALID_FOR", 7, "vivadesk.E062"),
+    ("ERASURE_CONFIRM_MAX_AGE", timedelta(0), "vivadesk.E063"),
+    ("ERASURE_GRACE_PERIOD", None, "vivadesk.E064"),
+    ("ERASURE_GRACE_PERIOD", timedelta(days=-1), "vivadesk.E064"),
+    ("ERASURE_TICKETS", "anonymize", "vivadesk.E065"),
+    ("ERASURE_TICKETS", None, "vivadesk.E065"),
+    ("CLOSED_TICKET_RETENTION", 1095, "vivadesk.E066"),
+    ("HELD_MAIL_RETENTION", timedelta(0), "vivadesk.E067"),
 ]
 
 
@@ -162,6 +172,14 @@ def test_every_key_may_be_set_to_a_good_value(settings):
         "SPAM_RETENTION": timedelta(days=7),
         "SPAM_FILES_MAX_BYTES": 0,
         "ADAPTER": "vivadesk_wagtail.adapter.DefaultHelpdeskAdapter",
+        "EXPORT_VALID_FOR": timedelta(days=2),
+        "RATE_EXPORTS_PER_CUSTOMER": "1/d",
+        "RATE_ERASURE_MAILS_PER_CUSTOMER": "2/h",
+        "ERASURE_CONFIRM_MAX_AGE": timedelta(hours=6),
+        "ERASURE_GRACE_PERIOD": timedelta(days=30),
+        "ERASURE_TICKETS": "delete",
+        "CLOSED_TICKET_RETENTION": timedelta(days=3 * 365),
+        "HELD_MAIL_RETENTION": None,
     }
     assert set(settings.VIVADESK) == set(conf.DEFAULTS)
     assert checks.check_vivadesk_settings() == []

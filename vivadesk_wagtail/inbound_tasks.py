@@ -1,7 +1,8 @@
 """Background tasks of inbound mail (django-q2); each is idempotent.
 
 Schedules (``schedules.py``): ``poll_mailboxes`` every minute,
-``sweep_inbound`` every 5 minutes, ``purge_raw_mail`` daily.
+``sweep_inbound`` every 5 minutes; ``purge_raw_mail`` is part of the daily
+retention (``services.retention``).
 """
 
 from __future__ import annotations
@@ -57,18 +58,11 @@ def sweep_inbound(limit: int = 500) -> int:
 
 def purge_raw_mail() -> int:
     """Delete raw mail older than ``RAW_MAIL_RETENTION``; the rows stay (their
-    dedupe keys keep absorbing late re-deliveries), the bytes go."""
-    from .models import InboundMail, InboundState
+    dedupe keys keep absorbing late re-deliveries), the bytes go. Part of
+    the daily ``vivadesk: retention`` (``services.retention``)."""
+    from .services import retention
 
-    deadline = timezone.now() - conf.get("RAW_MAIL_RETENTION")
-    rows = (
-        InboundMail.objects.filter(received_at__lt=deadline)
-        .exclude(raw="")
-        .exclude(state=InboundState.PENDING)
-    )
-    count = 0
-    for row in rows.iterator():
-        row.raw.delete(save=False)
-        InboundMail.objects.filter(pk=row.pk).update(raw="")
-        count += 1
-    return count
+    period = conf.get("RAW_MAIL_RETENTION")
+    if period is None:
+        return 0
+    return retention.empty_raw_mail(timezone.now(), period)

@@ -27,6 +27,9 @@ HELPDESK_MODELS = frozenset(
         "vivadesk_wagtail.customerprofile",
         "vivadesk_wagtail.mailboxpoll",
         "vivadesk_wagtail.caughtsubmission",
+        # Who asked for an export or an erasure: the register shows it to
+        # the data-protection officer without the person (``staff.privacy``).
+        "vivadesk_wagtail.datarequest",
         "django_mailbox.message",
         "django_mailbox.messageattachment",
     }

@@ -92,4 +92,3 @@ def run_retention() -> dict:
     from .services import retention
 
     return retention.run()
-

@@ -180,6 +180,25 @@ def portal_post_wait(request) -> int:
     )
 
 
+def export_wait(request) -> int:
+    """Count one data export the signed-in customer asks for; 0 when it may
+    go ahead, otherwise the seconds until ``RATE_EXPORTS_PER_CUSTOMER``
+    allows another."""
+    return _wait(request, "export", str(request.user.pk), "RATE_EXPORTS_PER_CUSTOMER")
+
+
+def erasure_mail_wait(request) -> int:
+    """Count one erasure confirmation mail the signed-in customer asks for;
+    0 when it may go out, otherwise the seconds until
+    ``RATE_ERASURE_MAILS_PER_CUSTOMER`` allows another."""
+    return _wait(
+        request,
+        "erasure-mail",
+        str(request.user.pk),
+        "RATE_ERASURE_MAILS_PER_CUSTOMER",
+    )
+
+
 def login_retry_after(request, username: str) -> int:
     """Count one login attempt for the client IP and for the submitted user
     name; return 0 when it may go ahead, otherwise the seconds until the

@@ -10,7 +10,7 @@ from django_mailbox.signals import message_received
 from . import signals
 from .mail import account_notifications, notifications
 from .mail import inbound as inbound_mail
-from .models import InboundMail, Ticket
+from .models import DataRequest, InboundMail, Ticket
 from .services import search_index
 
 
@@ -32,6 +32,12 @@ def notify_status_changed(sender, ticket, old, new, quiet=False, **kwargs):
 
 def remind_unconfirmed(sender, user, **kwargs):
     account_notifications.queue("activation", user)
+
+
+def mail_data_request(sender, request, event, **kwargs):
+    """A data-protection mail (export ready, erasure confirm, scheduled,
+    cancelled) to the request's customer."""
+    account_notifications.queue_data_request(event, request)
 
 
 def process_released_mail(sender, pk, **kwargs):
@@ -59,6 +65,7 @@ def register_signal_handlers() -> None:
         (signals.status_changed, notify_status_changed, Ticket),
         (signals.activation_reminder_due, remind_unconfirmed, InboundMail),
         (signals.inbound_released, process_released_mail, InboundMail),
+        (signals.data_request_mail_due, mail_data_request, DataRequest),
         (post_delete, search_index.unindex_deleted_ticket, Ticket),
     ]:
         signal.connect(

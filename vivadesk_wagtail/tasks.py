@@ -255,7 +255,8 @@ def purge_orphan_files() -> int:
     from .storage import private_storage, stored_files
 
     referenced = set(TicketAttachment.objects.values_list("file", flat=True))
-    referenced.update(DataRequest.objects.exclude(file="").values_list("file", flat=True))
+    exports = DataRequest.objects.exclude(file="")
+    referenced.update(exports.values_list("file", flat=True))
     referenced.update(InboundMail.objects.exclude(raw="").values_list("raw", flat=True))
     referenced.update(spam.stored_paths())
     cutoff = timezone.now() - ORPHAN_GRACE

@@ -13,6 +13,8 @@ from .staff.admin_routes import localize_snippet_api_urls
 from .staff.bulk_actions import AssignBulkAction, StatusBulkAction
 from .staff.log_actions import register_log_actions
 from .staff.panels import add_helpdesk_panel
+from .staff.privacy import admin_urls as privacy_admin_urls
+from .staff.privacy import register_menu_item as privacy_register_menu_item
 from .staff.views import refuse_bulk_delete
 from .staff.viewsets import HelpDeskViewSetGroup
 from .translation_admin import (
@@ -38,6 +40,9 @@ hooks.register("register_admin_urls", localize_snippet_api_urls, order=-100)
 hooks.register("register_admin_urls", translation_admin_urls, order=-100)
 hooks.register("construct_explorer_page_queryset", annotate_outdated)
 hooks.register("register_page_listing_buttons", outdated_listing_buttons)
+# The data-protection register (Reports) and the agents' erase page.
+hooks.register("register_admin_urls", privacy_admin_urls)
+hooks.register("register_reports_menu_item", privacy_register_menu_item)
 
 
 @hooks.register("insert_global_admin_css")

@@ -21,7 +21,7 @@ from ..adapter import Rendered, get_adapter
 from ..languages import first_offered
 from ..models import CustomerProfile, OutboundEmail, TicketMessage, TicketStatus
 from ..portal import links
-from . import notifications, verp
+from . import account_notifications, notifications, verp
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ def context_for(row: OutboundEmail) -> dict:
             get_user_model().objects.filter(pk=row.context["user"]).first()
         )
     context.update(notifications.template_extras(row, context))
+    context.update(account_notifications.template_extras(row, context))
     return context
 
 

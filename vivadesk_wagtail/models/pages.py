@@ -18,6 +18,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import PanelPlaceholder, TranslatableMixin
 from wagtail_localize.fields import SynchronizedField, TranslatableField
 
+from .privacy import notice_digest
 from .tickets import Category
 
 #: The field types whose answers are picked from the field's ``options``.
@@ -250,7 +251,14 @@ class ContactPage(AbstractForm):
 
     def get_form(self, *args, **kwargs):
         kwargs.setdefault("request", getattr(self, "serving_request", None))
+        kwargs.setdefault("notice_digest", self.privacy_notice_digest())
         return super().get_form(*args, **kwargs)
+
+    def privacy_notice_digest(self) -> str:
+        """The digest of the privacy notice as the form shows it (the
+        editor's rich-text source), which the form carries so that the post
+        can tell the version its visitor saw; ``""`` without a notice."""
+        return notice_digest(self.privacy_notice) if self.privacy_notice else ""
 
     def process_form_submission(self, form):
         """A ticket through ``services.intake`` (or a post caught as spam),

@@ -30,7 +30,12 @@ CORE_FIELDS = ("name", "email", "subject", "message", "attachments")
 #: technology, nor Tab reach it, with or without the stylesheet),
 #: ``tabindex="-1"`` and ``autocomplete="off"``.
 HONEYPOT = "vd_reserve"
-TRAP_FIELDS = (HONEYPOT, "shown", "idempotency_key")
+#: The hidden field with the digest of the privacy notice the form was shown
+#: with (``services.consent``).
+NOTICE = "vd_notice"
+#: The form's own fields beside the core ones: the spam traps, the
+#: idempotency key and the notice's digest (names editors cannot take).
+TRAP_FIELDS = (HONEYPOT, "shown", "idempotency_key", NOTICE)
 SHOWN_SALT = "vivadesk_wagtail.contact.shown"
 BINDING_SALT = "vivadesk_wagtail.contact.shown.csrf"
 #: What a posted stamp says (``stamp_state``, kept as ``ContactCoreForm.stamp``).
@@ -107,6 +112,12 @@ class StampField(forms.CharField):
         return initial
 
 
+class ShownNowField(StampField):
+    """The hidden digest of the privacy notice: a form shown again carries
+    the digest of the notice it is shown with now (``initial``), while the
+    post reads the one the visitor saw."""
+
+
 class ContactCoreForm(BaseForm):
     name = forms.CharField(
         label=_("Name"),
@@ -136,9 +147,11 @@ class ContactCoreForm(BaseForm):
     idempotency_key = forms.CharField(
         widget=forms.HiddenInput, required=False, max_length=64
     )
+    vd_notice = ShownNowField(required=False)
 
-    def __init__(self, *args, request=None, **kwargs):
+    def __init__(self, *args, request=None, notice_digest="", **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields[NOTICE].initial = notice_digest
         self.stamp = None
         shown_at = None
         if self.is_bound:

@@ -18,9 +18,9 @@ from django.utils.translation import ngettext
 
 from .. import conf, ratelimits
 from ..models import CompanyDetails
-from ..services import customers, intake, spam, tickets
+from ..services import consent, customers, intake, spam, tickets
 from . import recent
-from .forms import HONEYPOT
+from .forms import HONEYPOT, NOTICE
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,11 @@ def submit(page, request, form) -> Submitted:
     """Store a valid post: a ticket through ``services.intake``, or a caught
     post through ``services.spam``; either counts toward the IP's limit.
 
+    A ticket keeps the privacy notice its visitor saw under the form
+    (``services.consent``): the form carries the notice's digest, so a notice
+    the editors changed while the form was open is still the one recorded.
+    A caught post keeps none (an agent accepting it opens a ticket without).
+
     A post the traps catch (honeypot filled, sent faster than a person can, a
     forged or another visitor's time stamp) opens no ticket and mails nobody:
     it is kept as spam for agents to review (``services.spam``), and its
@@ -83,7 +88,9 @@ def submit(page, request, form) -> Submitted:
     # Every address, confirmed or not, gets at most so many acknowledgements
     # of posts it did not sign in for.
     acknowledge = signed_in or ratelimits.confirmation_allowed(request, data["email"])
-    outcome = intake.receive(_submission(page, form, acknowledge, signed_in))
+    submission = _submission(page, form, acknowledge, signed_in)
+    submission.privacy_notice = consent.seen(page, data.get(NOTICE))
+    outcome = intake.receive(submission)
     ratelimits.count_form_post(request)
     return Submitted(email=data["email"], outcome=outcome, signed_in=signed_in)
 

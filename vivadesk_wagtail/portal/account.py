@@ -1,4 +1,5 @@
-"""The customer's account page: name, preferred language, password."""
+"""The customer's account page: name, preferred language, password, and
+"Your data" (``portal.privacy``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic.base import TemplateResponseMixin
 
 from ..services import customers
+from . import privacy
 from .forms import AccountForm, PasswordForm
 
 
@@ -28,7 +30,8 @@ def _language_of(user) -> str:
 
 
 class AccountPageMixin(TemplateResponseMixin):
-    """The account page: the account form and the password form."""
+    """The account page: the account form, the password form and the
+    "Your data" section."""
 
     template_name = "vivadesk_wagtail/portal/account.html"
     form_class = AccountForm
@@ -43,7 +46,11 @@ class AccountPageMixin(TemplateResponseMixin):
         # Mid-page autofocus would move screen readers away from the top.
         password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
         return self.render_to_response(
-            {"account_form": account_form, "password_form": password_form}
+            {
+                "account_form": account_form,
+                "password_form": password_form,
+                **privacy.account_context(user),
+            }
         )
 
 

@@ -1,8 +1,9 @@
-"""Customer portal URLs (login required; every lookup scoped to the customer)."""
+"""Customer portal URLs (login required but for the erasure links of the mails;
+every lookup scoped to the customer)."""
 
 from django.urls import path
 
-from . import account, downloads, previews, views
+from . import account, downloads, previews, privacy, views
 
 urlpatterns = [
     path("requests/", views.MyRequestsView.as_view(), name="my_requests"),
@@ -32,5 +33,23 @@ urlpatterns = [
         "account/password/",
         account.ChangePasswordView.as_view(),
         name="change_password",
+    ),
+    path("account/data/export/", privacy.request_export, name="data_export"),
+    path(
+        "account/data/export/<int:pk>/",
+        privacy.download_export,
+        name="data_export_download",
+    ),
+    path("account/data/delete/", privacy.request_erasure, name="erasure_request"),
+    # The links of the erasure mails: no login (the account is deactivated).
+    path(
+        "account/delete/confirm/<str:token>/",
+        privacy.ConfirmErasureView.as_view(),
+        name="erasure_confirm",
+    ),
+    path(
+        "account/delete/cancel/<str:token>/",
+        privacy.CancelErasureView.as_view(),
+        name="erasure_cancel",
     ),
 ]

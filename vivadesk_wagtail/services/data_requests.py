@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -61,8 +62,15 @@ def _mail(request: DataRequest, event: str) -> None:
     signals.data_request_mail_due.send(DataRequest, request=request, event=event)
 
 
+def _lock(user) -> None:
+    """Serialise two clicks of the same customer (a row lock on the user)."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
 def _check_customer(user) -> None:
-    if user is None or customers.is_staff_user(user):
+    from .erasure import is_placeholder
+
+    if user is None or customers.is_staff_user(user) or is_placeholder(user):
         raise NotACustomer(getattr(user, "pk", None))
 
 
@@ -107,8 +115,7 @@ def request_export(user) -> DataRequest:
     """Queue a new export of everything about ``user``. A ready earlier
     export stays downloadable until it expires."""
     _check_customer(user)
-    # Serialise two clicks of the same customer (a row lock on the user).
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    _lock(user)
     if active_export(user) is not None:
         raise ExportInProgress(user.pk)
     request = DataRequest.objects.create(
@@ -136,7 +143,15 @@ def claim(request_pk: int, kind: str) -> DataRequest | None:
         if kind == DataRequestKind.EXPORT
         else DataRequestState.SCHEDULED
     )
-    if request.state != wanted or request.user_id is None:
+    if request.state != wanted:
+        return None
+    if request.user_id is None:
+        if request.kind == DataRequestKind.ERASURE:
+            # A worker died after the account was gone but before the
+            # request was marked done: there is nothing left to erase.
+            request.state = DataRequestState.DONE
+            request.completed_at = timezone.now()
+            request.save(update_fields=["state", "completed_at", "updated_at"])
         return None
     request.attempts += 1
     request.started_at = timezone.now()
@@ -221,7 +236,7 @@ def request_erasure(user) -> DataRequest:
     """The customer asks to delete the account: a confirmation mail with a
     link goes out; nothing changes before the link is used."""
     _check_customer(user)
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    _lock(user)
     if scheduled_erasure(user) is not None:
         raise ErasureAlreadyScheduled(user.pk)
     DataRequest.objects.filter(
@@ -242,7 +257,7 @@ def schedule_erasure_by_agent(user, *, agent, reason: str) -> DataRequest:
     from wagtail.log_actions import log
 
     _check_customer(user)
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    _lock(user)
     if scheduled_erasure(user) is not None:
         raise ErasureAlreadyScheduled(user.pk)
     request = DataRequest.objects.create(
@@ -300,7 +315,7 @@ def cancel_erasure(request: DataRequest) -> None:
     request.completed_at = timezone.now()
     request.save()
     if was_scheduled and request.summary.get("was_active") and request.user_id:
-        type(request.user).objects.filter(pk=request.user_id).update(is_active=True)
+        get_user_model().objects.filter(pk=request.user_id).update(is_active=True)
     if was_scheduled:
         _mail(request, "erasure_cancelled")
 

@@ -13,8 +13,15 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from ..adapter import get_adapter
-from ..models import Channel, MessageKind, OutboundEmail, Ticket, TicketMessage
-from . import customers, quota, tickets
+from ..models import (
+    Channel,
+    MessageKind,
+    OutboundEmail,
+    PrivacyNoticeVersion,
+    Ticket,
+    TicketMessage,
+)
+from . import consent, customers, quota, tickets
 
 #: What became of the confirmation mail (:attr:`Outcome.mail`).
 QUEUED = "queued"
@@ -49,6 +56,9 @@ class Submission:
     acknowledge: bool = True
     #: Sent while signed in as the customer of ``email``.
     signed_in: bool = False
+    #: The privacy notice the visitor saw under the form (``consent.seen``,
+    #: stored or not yet), kept with the ticket; ``None`` when it showed none.
+    privacy_notice: PrivacyNoticeVersion | None = None
 
 
 def scoped_key(submission: Submission) -> str | None:
@@ -115,8 +125,9 @@ def _repeated(ticket: Ticket) -> Outcome:
 @transaction.atomic
 def _submit(submission: Submission) -> Outcome:
     """For a new address the customer account (inactive, unconfirmed, no
-    usable password), then the ticket, its first message with the extra form
-    data and the attachments, and the outbox row of the confirmation mail."""
+    usable password), then the ticket with the privacy notice the visitor saw,
+    its first message with the extra form data and the attachments, and the
+    outbox row of the confirmation mail."""
     existing = _existing(submission.idempotency_key)
     if existing is not None:
         return _repeated(existing.ticket)
@@ -149,6 +160,7 @@ def _submit(submission: Submission) -> Outcome:
         category=adapter.new_ticket_category(user, Channel.WEB, submission.category),
         form_data=submission.form_data,
         contact_page=submission.contact_page,
+        privacy_notice=consent.record(submission.privacy_notice),
         acknowledge=acknowledge,
     )
     if dropped:

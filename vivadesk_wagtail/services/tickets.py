@@ -28,6 +28,7 @@ from ..models import (
     TicketMessage,
     TicketStatus,
 )
+from ..models.tickets import new_ticket_secret
 from . import attachments as attachment_service
 
 COUNTER_NAME = "ticket"
@@ -183,11 +184,15 @@ def open_ticket(
     contact_page=None,
     follows: Ticket | None = None,
     acknowledge: bool = True,
+    privacy_notice=None,
 ) -> Ticket:
     """Open a ticket with its first message (and attachments).
 
     ``acknowledge=False`` holds back the customer's acknowledgement (rate
     limits on unconfirmed addresses); staff are told in any case.
+
+    ``privacy_notice`` is the stored privacy notice a contact form showed
+    (``consent.record``).
 
     A repeated call with the same ``first.idempotency_key`` or
     ``first.message_id`` returns the ticket of the first call unchanged.
@@ -214,6 +219,7 @@ def open_ticket(
         category=category,
         form_data=form_data or [],
         contact_page=contact_page,
+        privacy_notice=privacy_notice,
         follows=follows,
         customer_activity_at=now if first.kind == MessageKind.CUSTOMER else None,
     )
@@ -434,3 +440,52 @@ def _close_if_still_done(pk: int, deadline: datetime) -> bool:
         return False
     _set_status(ticket, TicketStatus.CLOSED, by=None)
     return True
+
+
+#: What a system event keeps once its ticket is anonymised.
+ANONYMOUS_EVENT_KEYS = ("event", "old", "new")
+
+
+@transaction.atomic
+def anonymise(pks: Iterable[int], *, customer, subject: str) -> int:
+    """Strip tickets ``pks`` of whatever names or quotes a person, keeping
+    what statistics need (status, dates, channel, category, reference, the
+    messages' kinds and times): the subject becomes ``subject``, the ticket
+    belongs to ``customer`` (``services.erasure``'s placeholder account),
+    its form data and every message's text, HTML, Message-ID and
+    idempotency key are emptied, messages the customer wrote lose their
+    author, system events keep their code and status codes only, and the
+    ``secret`` of reply tokens is new. ``updated_at`` is left as it was.
+    Attachments, mails and the audit log are ``services.erasure``'s part.
+    Returns how many tickets changed."""
+    rows = list(
+        Ticket.objects.select_for_update()
+        .filter(pk__in=list(pks))
+        .exclude(customer=customer)
+        .only("pk", "customer_id")
+    )
+    if not rows:
+        return 0
+    ids = [row.pk for row in rows]
+    owners = {row.customer_id for row in rows}
+    for row in rows:
+        row.subject = subject
+        row.customer = customer
+        row.form_data = []
+        row.secret = new_ticket_secret()
+    Ticket.objects.bulk_update(rows, ["subject", "customer", "form_data", "secret"])
+    thread = TicketMessage.objects.filter(ticket_id__in=ids)
+    thread.update(body="", html="", message_id=None, idempotency_key=None)
+    thread.filter(author_id__in=owners).update(author=None)
+    statuses = set(TicketStatus.values)
+    events = list(thread.filter(kind=MessageKind.EVENT).only("pk", "event"))
+    for message in events:
+        message.event = {
+            key: value
+            for key, value in (message.event or {}).items()
+            if key in ANONYMOUS_EVENT_KEYS
+            and (key == "event" or value in statuses)
+            and isinstance(value, str)
+        }
+    TicketMessage.objects.bulk_update(events, ["event"], batch_size=500)
+    return len(rows)

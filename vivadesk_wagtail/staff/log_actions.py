@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import LogFormatter
 
-from ..models import CaughtReason
+from ..models import CaughtReason, ErasureReason
 from .statuses import status_label
 
 
@@ -101,6 +101,23 @@ class FromSpamFormatter(LogFormatter):
         ) % {"reason": _reason_label(data.get("reason"))}
 
 
+class ErasureScheduledFormatter(LogFormatter):
+    """An agent scheduled a customer's erasure: the reason, never the
+    customer (the entry's label is the request's number)."""
+
+    label = _("Erasure scheduled")
+
+    def format_message(self, log_entry):
+        value = (log_entry.data or {}).get("reason")
+        try:
+            reason = str(ErasureReason(value).label)
+        except ValueError:
+            reason = str(value or "–")
+        return _("Account erasure scheduled by an agent (reason: %(reason)s)") % {
+            "reason": reason
+        }
+
+
 def register_log_actions(actions) -> None:
     actions.register_action(
         "vivadesk.ticket.open", _("Open ticket"), _("Ticket opened")
@@ -124,3 +141,4 @@ def register_log_actions(actions) -> None:
     actions.register_action("vivadesk.spam.accept")(SpamAcceptFormatter)
     actions.register_action("vivadesk.spam.delete")(SpamDeleteFormatter)
     actions.register_action("vivadesk.ticket.from_spam")(FromSpamFormatter)
+    actions.register_action("vivadesk.erasure.scheduled")(ErasureScheduledFormatter)

@@ -26,8 +26,10 @@ from ..models import (
     ticket_answers,
 )
 from ..permissions import is_agent
+from ..services import erasure
 from ..services.tickets import InvalidTransitionError, TicketClosedError
 from .forms import ACTION_FORMS, MessageForm, display_name
+from .privacy import customer_erasure_context
 from .statuses import status_label
 from .thread import thread_items
 
@@ -64,7 +66,12 @@ class TicketScreenView(AgentRequiredMixin, snippet_views.InspectView):
     def get_object(self, queryset=None):
         return get_object_or_404(
             Ticket.objects.select_related(
-                "customer", "assignee", "category", "follows", "contact_page"
+                "customer",
+                "assignee",
+                "category",
+                "follows",
+                "contact_page",
+                "privacy_notice",
             ),
             pk=self.pk,
         )
@@ -162,10 +169,14 @@ class TicketScreenView(AgentRequiredMixin, snippet_views.InspectView):
             attachment_url_name=self.attachment_url_name,
             raw_mail_url_name=self.raw_mail_url_name,
         )
+        context.update(customer_erasure_context(ticket.customer, self.screen_url()))
         return context
 
     def other_tickets(self):
-        """The customer's latest other tickets, each with ``status_label``."""
+        """The customer's latest other tickets, each with ``status_label``
+        (none for anonymised tickets: they share one placeholder account)."""
+        if erasure.is_placeholder(self.object.customer):
+            return []
         others = list(
             Ticket.objects.filter(customer_id=self.object.customer_id)
             .exclude(pk=self.object.pk)

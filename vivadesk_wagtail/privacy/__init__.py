@@ -1,0 +1,1 @@
+"""Data protection's readers: what a customer's data export contains."""
