@@ -221,8 +221,8 @@ def test_the_register_lists_every_request_without_personal_data(
         "Legal obligation",
         "Agent",
         "Customer",
-        "messages: 9, tickets: 4",
-        "tickets anonymised: 3",
+        "messages: 9, requests: 4",
+        "requests anonymised: 3",
     ):
         assert text in html, text
     assert "was active" not in html
@@ -326,7 +326,7 @@ def test_the_csv_export_has_every_row_and_no_personal_data(client, dpo, register
         "Legal obligation",
         "Scheduled",
     ]
-    assert by_number[register_rows[0].pk][9] == "messages: 9, tickets: 4"
+    assert by_number[register_rows[0].pk][9] == "messages: 9, requests: 4"
     assert_no_personal_data(text)
 
 

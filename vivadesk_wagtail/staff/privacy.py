@@ -57,15 +57,34 @@ def may_read_register(user) -> bool:
     return register_policy.user_has_permission(user, "view")
 
 
+#: Names of the counts an export (``privacy.export``) or an erasure
+#: (``services.erasure``) records in its summary.
+SUMMARY_LABELS = {
+    "tickets": gettext_lazy("requests"),
+    "tickets_anonymised": gettext_lazy("requests anonymised"),
+    "tickets_deleted": gettext_lazy("requests deleted"),
+    "messages": gettext_lazy("messages"),
+    "attachments": gettext_lazy("files"),
+    "mails": gettext_lazy("mails"),
+    "outbox": gettext_lazy("outgoing mails"),
+    "caught_posts": gettext_lazy("caught posts"),
+    "mailbox_messages": gettext_lazy("mailbox copies"),
+    "exports": gettext_lazy("exports"),
+    "data_requests": gettext_lazy("data-protection requests"),
+    "log_entries": gettext_lazy("log entries"),
+}
+
+
 def summary_counts(request: DataRequest) -> str:
-    """The counts of what the work did (``tickets_anonymised: 3, …``);
-    anything in the summary that is not a count is left out."""
-    counts = sorted(
-        (key, value)
+    """The counts of what the work did, those above zero (``requests
+    anonymised: 3, files: 2``); anything in the summary that is not a count
+    is left out."""
+    counts = [
+        (str(SUMMARY_LABELS.get(key, key.replace("_", " "))), value)
         for key, value in (request.summary or {}).items()
-        if isinstance(value, int) and not isinstance(value, bool)
-    )
-    return ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in counts)
+        if isinstance(value, int) and not isinstance(value, bool) and value
+    ]
+    return ", ".join(f"{label}: {value}" for label, value in sorted(counts))
 
 
 class DayColumn(FastValueMixin, Column):
