@@ -119,6 +119,17 @@ def is_staff_user(user) -> bool:
     return bool(user.is_staff or user.is_superuser)
 
 
+#: The account anonymised tickets belong to (``services.erasure``):
+#: inactive, no name, no address, no usable password, no help-desk profile
+#: (so no mail is ever written to it), created on first use.
+PLACEHOLDER_USERNAME = "vivadesk-anonymised"
+
+
+def is_placeholder(user) -> bool:
+    """Whether ``user`` is the account anonymised tickets belong to."""
+    return user is not None and user.get_username() == PLACEHOLDER_USERNAME
+
+
 def existing_profile(user) -> CustomerProfile | None:
     """The user's profile if there is one (never creates it)."""
     return getattr(user, "helpdesk_profile", None)

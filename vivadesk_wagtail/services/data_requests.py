@@ -68,9 +68,7 @@ def _lock(user) -> None:
 
 
 def _check_customer(user) -> None:
-    from .erasure import is_placeholder
-
-    if user is None or customers.is_staff_user(user) or is_placeholder(user):
+    if user is None or customers.is_staff_user(user) or customers.is_placeholder(user):
         raise NotACustomer(getattr(user, "pk", None))
 
 

@@ -41,10 +41,8 @@ logger = logging.getLogger(__name__)
 
 #: Rows read, and written, per transaction.
 CHUNK = 200
-#: The account anonymised tickets belong to: inactive, no name, no address,
-#: no usable password, no help-desk profile (so no mail is ever written to
-#: it), created on first use.
-PLACEHOLDER_USERNAME = "vivadesk-anonymised"
+#: The account anonymised tickets belong to (:func:`placeholder`).
+PLACEHOLDER_USERNAME = customers.PLACEHOLDER_USERNAME
 #: What an anonymised ticket's subject says (in the site's language).
 ANONYMISED_SUBJECT = gettext_lazy("(anonymised request)")
 #: What an anonymised ticket's audit-log entries are labelled.
@@ -67,9 +65,7 @@ class NotErasable(ValueError):
 # -- the placeholder -----------------------------------------------------------
 
 
-def is_placeholder(user) -> bool:
-    """Whether ``user`` is the account anonymised tickets belong to."""
-    return user is not None and user.get_username() == PLACEHOLDER_USERNAME
+is_placeholder = customers.is_placeholder
 
 
 def placeholder():

@@ -37,7 +37,7 @@ from ..models import (
     TicketMessage,
     TicketStatus,
 )
-from . import customers, erasure, outbox, quota, tickets, uploads
+from . import customers, outbox, quota, tickets, uploads
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def handle(row: InboundMail, parsed: ParsedMail) -> Decision:
         staff_sender=_staff_sender(parsed.sender),
         id_taken=_id_taken(parsed.message_id),
     )
-    if match is not None and erasure.is_placeholder(match.ticket.customer):
+    if match is not None and customers.is_placeholder(match.ticket.customer):
         # An anonymised ticket answers nobody: its customer was erased, and
         # whoever writes to it now is a stranger to us.
         match = None

@@ -38,8 +38,8 @@ from ..models import (
     Ticket,
 )
 from ..permissions import agent_required
-from ..services import data_requests, erasure
-from ..services.customers import is_staff_user
+from ..services import data_requests
+from ..services.customers import is_placeholder, is_staff_user
 from .columns import FastColumn, FastValueMixin
 
 #: The report's menu label and page title.
@@ -329,7 +329,7 @@ class EraseCustomerView(WagtailAdminTemplateMixin, FormView):
 def customer_erasure_context(customer, back_url: str) -> dict:
     """For the ticket screen's customer box: the scheduled erasure (its
     date shown) and, for a customer account, the link to the erase page."""
-    if customer is None or is_staff_user(customer) or erasure.is_placeholder(customer):
+    if customer is None or is_staff_user(customer) or is_placeholder(customer):
         return {"customer_erasure": None, "erase_url": ""}
     url = reverse(ERASE_URL_NAME, args=(customer.pk,))
     return {

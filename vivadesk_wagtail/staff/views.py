@@ -26,7 +26,7 @@ from ..models import (
     ticket_answers,
 )
 from ..permissions import is_agent
-from ..services import erasure
+from ..services import customers
 from ..services.tickets import InvalidTransitionError, TicketClosedError
 from .forms import ACTION_FORMS, MessageForm, display_name
 from .privacy import customer_erasure_context
@@ -175,7 +175,7 @@ class TicketScreenView(AgentRequiredMixin, snippet_views.InspectView):
     def other_tickets(self):
         """The customer's latest other tickets, each with ``status_label``
         (none for anonymised tickets: they share one placeholder account)."""
-        if erasure.is_placeholder(self.object.customer):
+        if customers.is_placeholder(self.object.customer):
             return []
         others = list(
             Ticket.objects.filter(customer_id=self.object.customer_id)
