@@ -196,3 +196,32 @@ def test_a_failure_records_the_exception_class_only(customer):
     data_requests.record_failure(request.pk, ValueError("dora.daten@example.com"))
     request.refresh_from_db()
     assert request.last_error == "ValueError"
+
+
+def test_the_placeholder_of_anonymised_tickets_is_not_a_customer(agent):
+    from vivadesk_wagtail.services import erasure
+
+    keeper = erasure.placeholder()
+    with pytest.raises(data_requests.NotACustomer):
+        data_requests.schedule_erasure_by_agent(
+            keeper, agent=agent, reason=ErasureReason.ABUSE
+        )
+    with pytest.raises(data_requests.NotACustomer):
+        data_requests.request_export(keeper)
+
+
+def test_an_erasure_whose_account_is_gone_is_finished_not_retried(customer, agent):
+    """A worker that died after deleting the account but before marking the
+    request done: the next run marks it done instead of retrying forever."""
+    request = data_requests.schedule_erasure_by_agent(
+        customer, agent=agent, reason=ErasureReason.DPO
+    )
+    get_user_model().objects.filter(pk=customer.pk).delete()
+    DataRequest.objects.filter(pk=request.pk).update(
+        due_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert privacy_tasks.run_erasure(request.pk) == "skipped"
+    request.refresh_from_db()
+    assert request.state == DataRequestState.DONE
+    assert request.completed_at is not None
+    assert data_requests.due_erasures() == []
