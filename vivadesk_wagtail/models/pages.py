@@ -194,7 +194,7 @@ class ContactPage(AbstractForm):
                 "label": _("Extra form fields"),
                 "help_text": _(
                     "Fields asked for after the fixed ones, in this order. A "
-                    "label must not repeat a fixed field (e.g. “E-Mail”)."
+                    "label must not repeat a fixed field (e.g. “Subject”)."
                 ),
             },
         ),
