@@ -110,7 +110,11 @@ def test_agent_erases_and_the_officer_reads_the_register(
     main = page.locator("main")
     expect(main.locator("tbody tr")).to_have_count(2)
     expect(main).to_contain_text(str(request.pk))
-    expect(main).to_contain_text("messages: 1, tickets: 1")
+    summary = {
+        "de": "Anfragen: 1, Nachrichten: 1",
+        "en": "messages: 1, requests: 1",
+    }[language]
+    expect(main).to_contain_text(summary)
     text = main.inner_text()
     assert name.split()[1] not in text and email not in text
     assert_no_sideways_scrolling(page, "register")
