@@ -12,7 +12,7 @@ links), the POST acts.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model, logout
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
@@ -52,12 +52,10 @@ def account_context(user) -> dict:
 
 
 def _customer(request):
-    """The signed-in customer as a plain model instance (the services lock
-    its row through ``type(user)``, which ``request.user``'s lazy wrapper
-    is not); a 404 for staff."""
+    """The signed-in customer; a 404 for staff."""
     if customers.is_staff_user(request.user):
         raise Http404()
-    return get_user_model().objects.get(pk=request.user.pk)
+    return request.user
 
 
 def _back():
