@@ -189,6 +189,27 @@ DEFAULTS: dict[str, Any] = {
     #: Mail held for review (unknown senders, failed checks) older than this
     #: is deleted with its raw source; ``None`` keeps it.
     "HELD_MAIL_RETENTION": timedelta(days=90),
+    #: Business hours for service targets (``business_hours``): the time
+    #: zone, the working days (0 = Monday) and each day's opening and closing
+    #: time; public holidays of ``HOLIDAYS_COUNTRY`` (ISO code) and its
+    #: ``HOLIDAYS_SUBDIVISION`` (a German state such as ``"BY"``; ``None``:
+    #: nationwide holidays only), from the ``holidays`` library, are closed.
+    "BUSINESS_TIMEZONE": "Europe/Berlin",
+    "BUSINESS_DAYS": [0, 1, 2, 3, 4],
+    "BUSINESS_HOURS": ["08:00", "17:00"],
+    "HOLIDAYS_COUNTRY": "DE",
+    "HOLIDAYS_SUBDIVISION": "BE",
+    #: How long before a service target is missed the assignee (else the
+    #: staff address) is told, once per target; also the window of the
+    #: listing's "due soon" filter.
+    "TARGET_WARNING": timedelta(hours=1),
+    #: How long the rating links of a "Done" mail work.
+    "RATING_LINK_MAX_AGE": timedelta(days=28),
+    #: How long after the first rating a customer may change it.
+    "RATING_CHANGE_PERIOD": timedelta(days=7),
+    #: An agent's ticket screen counts as open this long after its last
+    #: sign of life (page load or the page's heartbeat).
+    "PRESENCE_TIMEOUT": timedelta(seconds=90),
     #: Addresses of reverse proxies whose ``X-Forwarded-For`` is trusted; the
     #: client IP is the right-most address not in this list.
     "TRUSTED_PROXIES": [],

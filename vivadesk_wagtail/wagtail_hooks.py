@@ -15,6 +15,8 @@ from .staff.log_actions import register_log_actions
 from .staff.panels import add_helpdesk_panel
 from .staff.privacy import admin_urls as privacy_admin_urls
 from .staff.privacy import register_menu_item as privacy_register_menu_item
+from .staff.reports import admin_urls as reports_admin_urls
+from .staff.reports import register_menu_item as reports_register_menu_item
 from .staff.views import refuse_bulk_delete
 from .staff.viewsets import HelpDeskViewSetGroup
 from .translation_admin import (
@@ -43,6 +45,9 @@ hooks.register("register_page_listing_buttons", outdated_listing_buttons)
 # The data-protection register (Reports) and the agents' erase page.
 hooks.register("register_admin_urls", privacy_admin_urls)
 hooks.register("register_reports_menu_item", privacy_register_menu_item)
+# The help desk's service reports (Reports).
+hooks.register("register_admin_urls", reports_admin_urls)
+hooks.register("register_reports_menu_item", reports_register_menu_item)
 
 
 @hooks.register("insert_global_admin_css")

@@ -7,6 +7,7 @@ from .inbound import InboundMail, InboundOutcome, InboundState, MailboxPoll
 from .messages import PUBLIC_KINDS, MessageKind, TicketMessage
 from .outbox import OutboundEmail, OutboundState
 from .pages import ContactFormField, ContactPage, ticket_answers
+from .presence import TicketViewer
 from .privacy import (
     DataRequest,
     DataRequestKind,
@@ -15,7 +16,10 @@ from .privacy import (
     PrivacyNoticeVersion,
     RequestedBy,
 )
+from .satisfaction import Rating, SatisfactionRating
+from .service_targets import ServiceTarget
 from .spam import CaughtReason, CaughtSubmission
+from .text_modules import TextModule
 from .tickets import (
     OPEN_STATUSES,
     Category,
@@ -44,6 +48,11 @@ __all__ = [
     "ErasureReason",
     "PrivacyNoticeVersion",
     "RequestedBy",
+    "Rating",
+    "SatisfactionRating",
+    "ServiceTarget",
+    "TextModule",
+    "TicketViewer",
     "InboundMail",
     "InboundOutcome",
     "InboundState",

@@ -158,6 +158,16 @@ class Ticket(LanguageDisplayMixin, index.Indexed, models.Model):
         on_delete=models.SET_NULL,
         related_name="followed_by",
     )
+    #: The ticket this one was merged into (``services.merge``); it is
+    #: closed, and mail about it lands on that ticket.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_tickets",
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
     #: Last message from the customer; "waiting for us since" in the listing.
@@ -171,6 +181,38 @@ class Ticket(LanguageDisplayMixin, index.Indexed, models.Model):
         _("seen by the customer"), null=True, blank=True, editable=False
     )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    #: When the ticket last became done (kept when it closes, cleared when
+    #: it reopens): "resolved" in the reports.
+    resolved_at = models.DateTimeField(
+        _("resolved"), null=True, blank=True, db_index=True
+    )
+
+    # Service targets, kept by ``services.service_targets`` (business hours).
+    #: The first public staff reply.
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    first_response_due = models.DateTimeField(
+        _("first response due"), null=True, blank=True
+    )
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    #: The earliest due time still pending (first response, else resolution);
+    #: empty while the clock is paused or no target applies. The listing's
+    #: "overdue" and "due soon" filters and the warning read it.
+    next_due = models.DateTimeField(_("due"), null=True, blank=True)
+    #: Since when the clock stands still (waiting for the customer, done).
+    targets_paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: Business minutes from opening to the first response, and to the
+    #: resolution (pauses excluded), for the reports.
+    first_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField(null=True, blank=True)
+    first_response_breached = models.BooleanField(
+        _("first response target missed"), default=False
+    )
+    resolution_breached = models.BooleanField(
+        _("resolution target missed"), default=False
+    )
+    #: The notices before a breach went out (once per target).
+    first_response_warned = models.BooleanField(default=False, editable=False)
+    resolution_warned = models.BooleanField(default=False, editable=False)
 
     objects = TicketQuerySet.as_manager()
 
@@ -214,6 +256,12 @@ class Ticket(LanguageDisplayMixin, index.Indexed, models.Model):
                 Coalesce("customer_activity_at", "created_at"),
                 F("id"),
                 name="vivadesk_ticket_waiting_idx",
+                condition=Q(status__in=["new", "open", "waiting"]),
+            ),
+            # "Overdue" and "due soon" in the agents' listing.
+            models.Index(
+                fields=["next_due"],
+                name="vivadesk_ticket_next_due_idx",
                 condition=Q(status__in=["new", "open", "waiting"]),
             ),
         ]

@@ -28,6 +28,7 @@ from ..models import (
 from ..permissions import is_agent
 from ..services import customers
 from ..services.tickets import InvalidTransitionError, TicketClosedError
+from . import collision, merge, satisfaction, targets, text_modules
 from .forms import ACTION_FORMS, MessageForm, display_name
 from .privacy import customer_erasure_context
 from .statuses import status_label
@@ -35,6 +36,10 @@ from .thread import thread_items
 
 #: How many other tickets of the customer the header lists.
 OTHER_TICKETS = 20
+
+#: The parts of the ticket screen with a module of their own; each adds to
+#: the context through ``screen_context(view)`` (and a template include).
+SCREEN_PARTS = (collision, merge, targets, satisfaction, text_modules)
 
 
 class AgentRequiredMixin:
@@ -170,6 +175,8 @@ class TicketScreenView(AgentRequiredMixin, snippet_views.InspectView):
             raw_mail_url_name=self.raw_mail_url_name,
         )
         context.update(customer_erasure_context(ticket.customer, self.screen_url()))
+        for part in SCREEN_PARTS:
+            context.update(part.screen_context(self))
         return context
 
     def other_tickets(self):

@@ -15,6 +15,7 @@ from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from ..models import Category, OutboundEmail, Ticket
 from ..permissions import agents_only
+from . import collision, merge, text_modules
 from .access import AgentsOnlyViewSet, PageEditorsChooserViewSet
 from .columns import FastColumn, FastDateColumn
 from .deliverability import clear_undeliverable
@@ -99,6 +100,9 @@ class TicketViewSet(AgentsOnlyViewSet):
                     name="attachment",
                 ),
                 path("raw-mail/<int:pk>/", download_raw_mail, name="raw_mail"),
+                *merge.urlpatterns(self),
+                *collision.urlpatterns(self),
+                *text_modules.urlpatterns(self),
                 path(
                     "<int:pk>/clear-undeliverable/",
                     clear_undeliverable,

@@ -1,0 +1,9 @@
+"""(being written)"""
+
+
+def admin_urls():
+    return []
+
+
+def register_menu_item():
+    return None
