@@ -438,6 +438,9 @@ NOT_HELPDESK_DATA = {
     "vivadesk_wagtail.contactformfield",
     # An editor's privacy notice as shown under a contact form.
     "vivadesk_wagtail.privacynoticeversion",
+    # Editors' canned replies and the service targets per category.
+    "vivadesk_wagtail.textmodule",
+    "vivadesk_wagtail.servicetarget",
 }
 
 

@@ -30,6 +30,10 @@ HELPDESK_MODELS = frozenset(
         # Who asked for an export or an erasure: the register shows it to
         # the data-protection officer without the person (``staff.privacy``).
         "vivadesk_wagtail.datarequest",
+        # A customer's rating and comment of a ticket.
+        "vivadesk_wagtail.satisfactionrating",
+        # Which agent has which ticket open (names a ticket).
+        "vivadesk_wagtail.ticketviewer",
         "django_mailbox.message",
         "django_mailbox.messageattachment",
     }
