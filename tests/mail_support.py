@@ -22,9 +22,17 @@ from vivadesk_wagtail.models import (
     CompanyDetails,
     MessageKind,
     OutboundEmail,
+    ServiceTarget,
+    Ticket,
     TicketStatus,
 )
-from vivadesk_wagtail.services import data_requests, tickets, uploads
+from vivadesk_wagtail.services import (
+    data_requests,
+    merge,
+    service_targets,
+    tickets,
+    uploads,
+)
 
 #: Every mail event, as its ``<event>_subject.txt`` names it.
 EVENTS = (
@@ -42,6 +50,8 @@ EVENTS = (
     "erasure_confirm",
     "erasure_scheduled",
     "erasure_cancelled",
+    "ticket_merged",
+    "staff_target_warning",
 )
 #: A subject long enough to wrap on a phone, with German umlauts.
 LONG_SUBJECT = (
@@ -115,6 +125,8 @@ def every_mail(language: str, settings) -> dict:
     company_details()
     agent, assignee = _staff("anna", language), _staff("bert", language)
     customer = factories.customer(language=language, name=NAME)
+    _merge_mail(customer, agent, language)
+    first_response_target = ServiceTarget.objects.create(first_response_hours=1)
     ticket = tickets.open_ticket(
         customer=customer,
         subject=LONG_SUBJECT,
@@ -127,6 +139,8 @@ def every_mail(language: str, settings) -> dict:
         form_data=ANSWERS,
     )
     tickets.assign(ticket, assignee, by=agent)
+    service_targets.check_targets(Ticket.objects.get(pk=ticket.pk).next_due)
+    first_response_target.delete()
     for body, kind, author, files in (
         ("Kunde ist Stammkunde, bitte bevorzugt.", MessageKind.NOTE, agent, []),
         ("Es geht immer noch nicht.", MessageKind.CUSTOMER, customer, []),
@@ -154,6 +168,14 @@ def every_mail(language: str, settings) -> dict:
     mails = {events[m.extra_headers["Message-ID"]]: m for m in mail.outbox}
     assert set(mails) == set(EVENTS), sorted(mails)
     return mails
+
+
+def _merge_mail(customer, agent, language: str) -> None:
+    """The customer's second request merged into the first (before the
+    ticket whose mails the other events take: theirs come later)."""
+    first = factories.ticket(customer, subject=LONG_SUBJECT, language=language)
+    second = factories.ticket(customer, subject="Toner", language=language)
+    merge.merge(second, first, by=agent)
 
 
 def _data_request_mails(language: str) -> None:

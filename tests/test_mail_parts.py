@@ -36,7 +36,12 @@ LANGUAGES = pytest.mark.parametrize("language", ["de", "en"])
 #: The header's wordmark stands in for a logo: the only HTML text the plain
 #: part has no line for (the sender's name says it there).
 WORDMARK = "VIVA HelpDesk"
-STAFF_EVENTS = {"staff_new_ticket", "customer_replied", "staff_note"}
+STAFF_EVENTS = {
+    "staff_new_ticket",
+    "customer_replied",
+    "staff_note",
+    "staff_target_warning",
+}
 PHONE = re.compile(r"\+?\d[\d /()-]{4,}\d")
 
 

@@ -49,6 +49,7 @@ from vivadesk_wagtail.services import (
     data_requests,
     deliverability,
     erasure,
+    satisfaction,
     search_index,
     tickets,
     uploads,
@@ -221,8 +222,9 @@ def seed_customer(agent, other_ticket) -> dict:
     """Zacharias Quellenbrink, through the real paths: a contact-form ticket
     with a file and extra form data, replies by mail (one through
     django-mailbox's own path), a held mail, a caught spam post, staff
-    replies and notes naming him, status changes, a deliverability mark
-    cleared, the search index, a ready data export."""
+    replies and notes naming him, status changes, a rating whose comment
+    names him, a deliverability mark cleared, the search index, a ready data
+    export."""
     ticket, user = contact_form_ticket(
         ADDRESS,
         FULL,
@@ -285,6 +287,7 @@ def seed_customer(agent, other_ticket) -> dict:
     )
     tickets.change_status(ticket, TicketStatus.WAITING, by=agent)
     tickets.change_status(ticket, TicketStatus.DONE, by=user)
+    satisfaction.rate(ticket, "good", f"Danke, {FIRST} {LAST} ist zufrieden.")
     deliverability.mark_undeliverable(ADDRESS, f"550 5.1.1 <{ADDRESS}>: unknown")
     profile = CustomerProfile.objects.for_address(ADDRESS).get()
     assert deliverability.clear_undeliverable(profile, by=agent, ticket=ticket)
@@ -356,6 +359,7 @@ def assert_seeded_everywhere(world) -> None:
         "vivadesk_wagtail_caughtsubmission",
         "django_mailbox_message",
         "wagtailcore_modellogentry",
+        "vivadesk_wagtail_satisfactionrating",
     ):
         assert any(key.startswith(f"{table}.") for key in hits), (table, hits)
     assert any("indexentry" in key for key in hits), sorted(hits)

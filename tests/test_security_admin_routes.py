@@ -38,6 +38,8 @@ from vivadesk_wagtail.permissions import HELPDESK_MODELS
 from vivadesk_wagtail.services import (
     data_requests,
     intake,
+    presence,
+    satisfaction,
     search_index,
     spam,
     tickets,
@@ -65,6 +67,7 @@ MARKERS = {
     "spam_message": "Quetzalbody",
     "spam_sender": "quetzal.sender@example.org",
     "spam_file": "quetzal-file",
+    "rating_comment": "Ibexrating",
 }
 ADMIN_PREFIXES = ("admin/", "django-admin/")
 #: GETs with side effects that would end the walker's session.
@@ -253,6 +256,8 @@ def plant_helpdesk_data(agent) -> HelpDeskData:
     )
     tickets.assign(ticket, agent, by=agent)
     tickets.change_status(ticket, "done", by=agent)
+    satisfaction.rate(ticket, "bad", comment=f"{MARKERS['rating_comment']} slow")
+    presence.touch(ticket, agent)
     inbound.ingest(
         emails.build(
             sender=MARKERS["held_sender"],

@@ -112,6 +112,15 @@ BAD_VALUES = [
     ("ERASURE_TICKETS", None, "vivadesk.E065"),
     ("CLOSED_TICKET_RETENTION", 1095, "vivadesk.E066"),
     ("HELD_MAIL_RETENTION", timedelta(0), "vivadesk.E067"),
+    ("BUSINESS_TIMEZONE", "Europe/Atlantis", "vivadesk.E068"),
+    ("BUSINESS_DAYS", [0, 7], "vivadesk.E069"),
+    ("BUSINESS_HOURS", ["17:00", "08:00"], "vivadesk.E069"),
+    ("HOLIDAYS_COUNTRY", "XX", "vivadesk.E070"),
+    ("HOLIDAYS_SUBDIVISION", "ZZ", "vivadesk.E070"),
+    ("TARGET_WARNING", timedelta(0), "vivadesk.E071"),
+    ("RATING_LINK_MAX_AGE", 7, "vivadesk.E072"),
+    ("RATING_CHANGE_PERIOD", 7, "vivadesk.E073"),
+    ("PRESENCE_TIMEOUT", timedelta(0), "vivadesk.E074"),
 ]
 
 
@@ -180,6 +189,15 @@ def test_every_key_may_be_set_to_a_good_value(settings):
         "ERASURE_TICKETS": "delete",
         "CLOSED_TICKET_RETENTION": timedelta(days=3 * 365),
         "HELD_MAIL_RETENTION": None,
+        "BUSINESS_TIMEZONE": "Europe/Vienna",
+        "BUSINESS_DAYS": [0, 1, 2, 3, 4, 5],
+        "BUSINESS_HOURS": ["07:30", "18:00"],
+        "HOLIDAYS_COUNTRY": "DE",
+        "HOLIDAYS_SUBDIVISION": "BY",
+        "TARGET_WARNING": timedelta(minutes=30),
+        "RATING_LINK_MAX_AGE": timedelta(days=14),
+        "RATING_CHANGE_PERIOD": timedelta(days=3),
+        "PRESENCE_TIMEOUT": timedelta(minutes=2),
     }
     assert set(settings.VIVADESK) == set(conf.DEFAULTS)
     assert checks.check_vivadesk_settings() == []

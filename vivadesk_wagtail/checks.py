@@ -13,13 +13,15 @@ import re
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
-from . import adapter, conf, mailbox_guard
+from . import adapter, business_hours, conf, mailbox_guard
 
 PREFIX_RE = re.compile(r"[A-Za-z][A-Za-z0-9]{1,11}")
 #: django-ratelimit's rate syntax: ``10/h``, ``100/5m``, ``3/d``.
@@ -291,6 +293,78 @@ def _adapter() -> list[Error]:
     ]
 
 
+def _business_week() -> list[Error]:
+    """The working week of the service targets: a time zone the system
+    knows (E068), working days 0-6 and opening hours ``["HH:MM", "HH:MM"]``
+    opening before closing (E069), holidays the ``holidays`` library knows
+    (E070); ``TARGET_WARNING`` is E071."""
+    errors = []
+    zone = conf.get("BUSINESS_TIMEZONE")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, TypeError, ValueError):
+        errors.append(
+            _error("BUSINESS_TIMEZONE", f"is not a known time zone: {zone!r}.", id_=68)
+        )
+    days = conf.get("BUSINESS_DAYS")
+    if (
+        not isinstance(days, list | tuple)
+        or not days
+        or not all(isinstance(d, int) and not isinstance(d, bool) for d in days)
+        or not set(days) <= set(range(7))
+    ):
+        errors.append(
+            _error(
+                "BUSINESS_DAYS",
+                f"must be a list of weekdays 0-6 (0 = Monday), not {days!r}.",
+                id_=69,
+            )
+        )
+    hours = conf.get("BUSINESS_HOURS")
+    try:
+        opens, closes = (business_hours.parse_time(value) for value in hours)
+        valid = opens < closes
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        errors.append(
+            _error(
+                "BUSINESS_HOURS",
+                f"must be [opening, closing] as 'HH:MM', opening first, not {hours!r}.",
+                hint="For example ['08:00', '17:00'].",
+                id_=69,
+            )
+        )
+    return errors + _holidays()
+
+
+def _holidays() -> list[Error]:
+    country = conf.get("HOLIDAYS_COUNTRY")
+    subdivision = conf.get("HOLIDAYS_SUBDIVISION")
+    if country is None:
+        return []
+    known = holidays.list_supported_countries()
+    if country not in known:
+        return [
+            _error(
+                "HOLIDAYS_COUNTRY",
+                f"is not a country the holidays library knows: {country!r}.",
+                hint="An ISO 3166 code such as 'DE', or None for no holidays.",
+                id_=70,
+            )
+        ]
+    if subdivision is not None and subdivision not in known[country]:
+        return [
+            _error(
+                "HOLIDAYS_SUBDIVISION",
+                f"is not a subdivision of {country}: {subdivision!r}.",
+                hint=f"One of {', '.join(known[country])}, or None.",
+                id_=70,
+            )
+        ]
+    return []
+
+
 def _translation_live_status() -> list[Error]:
     """wagtail-localize copies the source's live status to a new translation
     unless this setting is False: "Translate" would publish past the workflow."""
@@ -416,10 +490,15 @@ def check_vivadesk_settings() -> list[Error]:
     errors += _trusted_proxies()
     errors += _helpdesk_phone()
     errors += _positive_duration("SPAM_RETENTION", 52)
+    errors += _positive_duration("RATING_LINK_MAX_AGE", 72)
+    errors += _positive_duration("RATING_CHANGE_PERIOD", 73)
+    errors += _positive_duration("PRESENCE_TIMEOUT", 74)
     errors += _spam_files_max_bytes()
     errors += _privacy()
     errors += _adapter()
     errors += _translation_live_status()
+    errors += _business_week()
+    errors += _positive_duration("TARGET_WARNING", 71)
     return errors
 
 

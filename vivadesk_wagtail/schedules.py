@@ -23,6 +23,11 @@ SCHEDULES = (
         "vivadesk: close done tickets", "vivadesk_wagtail.tasks.close_done_tickets", 60
     ),
     Periodic(
+        "vivadesk: service targets",
+        "vivadesk_wagtail.tasks.check_service_targets",
+        5,
+    ),
+    Periodic(
         "vivadesk: poll mailboxes", "vivadesk_wagtail.inbound_tasks.poll_mailboxes", 1
     ),
     Periodic(

@@ -21,6 +21,13 @@ message_added = Signal()
 #: ``old``, ``new``, ``by`` (the user, or None), ``quiet`` (True: the
 #: customer caused the change themselves and is not mailed about it).
 status_changed = Signal()
+#: A ticket was merged into another (``services.merge``), both still
+#: locked. Arguments: ``source`` (now closed), ``target``, ``by``.
+ticket_merged = Signal()
+#: A service target of an open ticket is due soon (``services.
+#: service_targets.check_targets``), once per target. Arguments: ``ticket``,
+#: ``target`` (``"first_response"`` or ``"resolution"``), ``due``.
+target_warning_due = Signal()
 #: Staff sent a held mail back to the inbound pipeline
 #: (``services.held_mail.reprocess``), after the row is ``pending`` again and
 #: committed. Arguments: ``pk`` (the ``InboundMail`` row's id).

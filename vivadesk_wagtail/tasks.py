@@ -227,6 +227,13 @@ def close_done_tickets() -> int:
     return close()
 
 
+def check_service_targets() -> int:
+    """Warn of service targets due soon and mark the missed ones."""
+    from .services.service_targets import check_targets
+
+    return check_targets()
+
+
 def update_search_index() -> int:
     """Index the tickets changed since the last run (staff search)."""
     from .services.search_index import update_changed

@@ -17,6 +17,7 @@ from .staff.privacy import admin_urls as privacy_admin_urls
 from .staff.privacy import register_menu_item as privacy_register_menu_item
 from .staff.reports import admin_urls as reports_admin_urls
 from .staff.reports import register_menu_item as reports_register_menu_item
+from .staff.text_modules import TextModuleViewSet
 from .staff.views import refuse_bulk_delete
 from .staff.viewsets import HelpDeskViewSetGroup
 from .translation_admin import (
@@ -30,6 +31,7 @@ register_permission_policy(OutboundEmail, ServiceWrittenPolicy(OutboundEmail))
 register_permission_policy(InboundMail, ServiceWrittenPolicy(InboundMail))
 register_permission_policy(CaughtSubmission, ServiceWrittenPolicy(CaughtSubmission))
 register_snippet(HelpDeskViewSetGroup)
+register_snippet(TextModuleViewSet)
 hooks.register("register_log_actions", register_log_actions)
 hooks.register("construct_homepage_panels", add_helpdesk_panel)
 hooks.register("register_bulk_action", AssignBulkAction)

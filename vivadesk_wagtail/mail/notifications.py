@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -54,6 +54,8 @@ def queue(event: str, ticket: Ticket, **kwargs) -> list[OutboundEmail]:
         "ticket_created": _ticket_created,
         "message_added": _message_added,
         "status_changed": _status_changed,
+        "target_warning": _target_warning,
+        "ticket_merged": _ticket_merged,
     }[event]
     profiles = _Profiles(ticket)
     rows = [row for row in handler(ticket, profiles, **kwargs) if row is not None]
@@ -115,6 +117,30 @@ def _status_changed(ticket: Ticket, profiles, old: str, new: str):
         yield _to_customer(ticket, profiles, event, old=old, new=new)
 
 
+def _ticket_merged(target: Ticket, profiles, source: Ticket):
+    """One mail per customer: the target's customer about the target (naming
+    the source); the source's customer, if another, about their own ticket."""
+    refs = {"merged_from": source.reference, "merged_into": target.reference}
+    if source.customer_id == target.customer_id:
+        yield _to_customer(target, profiles, "ticket_merged", side="both", **refs)
+        return
+    yield _to_customer(target, profiles, "ticket_merged", side="target", **refs)
+    yield _to_customer(
+        source, _Profiles(source), "ticket_merged", side="source", **refs
+    )
+
+
+#: What a merge mail's template reads from its row (``merge``).
+MERGE_KEYS = ("side", "merged_from", "merged_into")
+
+
+def _target_warning(ticket: Ticket, profiles, target: str, due):
+    """A service target due soon: the assignee, else the staff address."""
+    yield from _to_staff(
+        ticket, profiles, "staff_target_warning", target=target, due=due.isoformat()
+    )
+
+
 def template_extras(row: OutboundEmail, context: dict) -> dict:
     """What the mail templates show besides the row's own data:
     ``greeting_name``, the ``company`` details (site settings) for the
@@ -138,6 +164,11 @@ def template_extras(row: OutboundEmail, context: dict) -> dict:
     if "password_reset" in context.get("links", {}):
         timeout = timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
         extras["password_reset_valid"] = validity(timeout)
+    if row.event == "ticket_merged":
+        extras["merge"] = {key: row.context.get(key, "") for key in MERGE_KEYS}
+    if row.event == "staff_target_warning":
+        extras["target"] = row.context.get("target", "")
+        extras["due"] = datetime.fromisoformat(row.context["due"])
     if row.event == "staff_new_ticket" and context.get("ticket") is not None:
         extras["answers"] = [
             answer

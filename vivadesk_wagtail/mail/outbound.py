@@ -20,7 +20,7 @@ from ..accounts import links as account_links
 from ..adapter import Rendered, get_adapter
 from ..languages import first_offered
 from ..models import CustomerProfile, OutboundEmail, TicketMessage, TicketStatus
-from ..portal import links
+from ..portal import links, satisfaction_tokens
 from . import account_notifications, notifications, verp
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,11 @@ def context_for(row: OutboundEmail) -> dict:
 
 
 def _links(row: OutboundEmail) -> dict:
-    return {**links.for_mail(row), **account_links.for_mail(row)}
+    return {
+        **links.for_mail(row),
+        **account_links.for_mail(row),
+        **satisfaction_tokens.for_mail(row),
+    }
 
 
 def _status_label(status: str | None) -> str:

@@ -181,14 +181,39 @@ def find_ticket(parsed: ParsedMail, **annotations) -> Match | None:
     with), so an edited subject still finds its ticket; else by the reference
     in the subject. Runs inside the caller's transaction: the ticket found is
     locked for it.
+
+    A ticket merged into another (``services.merge``) leads to that one
+    (:func:`follow_merges`): mail about the merged ticket lands where its
+    thread now is, and the caller's sender check applies to that ticket.
     """
     match = by_headers(parsed, annotations)
-    if match is not None:
-        return match
-    ticket = by_subject(parsed, annotations)
-    if ticket is not None:
-        return Match(ticket, BY_SUBJECT)
-    return None
+    if match is None:
+        ticket = by_subject(parsed, annotations)
+        match = Match(ticket, BY_SUBJECT) if ticket is not None else None
+    if match is not None and match.ticket.merged_into_id:
+        match.ticket = follow_merges(match.ticket, annotations)
+    return match
+
+
+#: How many merges :func:`follow_merges` follows from one ticket (a merge
+#: re-points the tickets merged into its source, so one is the rule).
+MAX_MERGE_HOPS = 5
+
+
+def follow_merges(ticket: Ticket, annotations: dict) -> Ticket:
+    """The ticket ``ticket`` was merged into, and so on (at most
+    :data:`MAX_MERGE_HOPS`), read like the first: locked, with its customer
+    and the ``annotations`` evaluated for it. ``Match.by`` stays how the
+    mail named the first ticket. The first stays locked too (merges lock in
+    id order; a merged ticket is closed and no merge locks it again)."""
+    for _hop in range(MAX_MERGE_HOPS):
+        if not ticket.merged_into_id:
+            break
+        target = _one(annotations, "id", ticket.merged_into_id)
+        if target is None:
+            break
+        ticket = target
+    return ticket
 
 
 def is_own_message_id(message_id: str) -> bool:

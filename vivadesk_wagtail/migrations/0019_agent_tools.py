@@ -151,6 +151,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='ticket',
+            name='targets_paused_minutes',
+            field=models.PositiveIntegerField(default=0, editable=False),
+        ),
+        migrations.AddField(
+            model_name='ticket',
             name='targets_paused_at',
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),

@@ -200,6 +200,8 @@ class Ticket(LanguageDisplayMixin, index.Indexed, models.Model):
     next_due = models.DateTimeField(_("due"), null=True, blank=True)
     #: Since when the clock stands still (waiting for the customer, done).
     targets_paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: Business minutes the clock stood still before the pause under way.
+    targets_paused_minutes = models.PositiveIntegerField(default=0, editable=False)
     #: Business minutes from opening to the first response, and to the
     #: resolution (pauses excluded), for the reports.
     first_response_minutes = models.PositiveIntegerField(null=True, blank=True)

@@ -46,7 +46,22 @@ def event_text(message: TicketMessage, reader=None) -> str:
     event = message.event if isinstance(message.event, dict) else {}
     if event.get("event") == "status":
         return _status_text(message, reader)
+    if event.get("event") in ("merged_into", "merged_from"):
+        return _merge_text(event)
     return _("The request was updated.")
+
+
+def _merge_text(event: dict) -> str:
+    """A merge (``services.merge``): the other ticket's reference is named
+    only where both tickets are the reader's."""
+    reference = event.get("reference")
+    if event.get("event") == "merged_into":
+        if event.get("other") or not reference:
+            return _("This request was merged with another request on the same matter.")
+        return _("This request was merged into %(ticket)s.") % {"ticket": reference}
+    if event.get("other") or not reference:
+        return _("Another request on the same matter was merged into this request.")
+    return _("%(ticket)s was merged into this request.") % {"ticket": reference}
 
 
 def origin_text(message: TicketMessage) -> str:

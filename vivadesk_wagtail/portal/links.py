@@ -10,7 +10,9 @@ from .. import conf
 
 #: Mails that go to staff, not to the ticket's customer: they get the admin
 #: link only, never portal links (and customers never get the admin link).
-STAFF_EVENTS = frozenset({"staff_new_ticket", "customer_replied", "staff_note"})
+STAFF_EVENTS = frozenset(
+    {"staff_new_ticket", "customer_replied", "staff_note", "staff_target_warning"}
+)
 
 
 def absolute(path: str) -> str:

@@ -1,9 +1,9 @@
-"""Customer portal URLs (login required but for the erasure links of the mails;
-every lookup scoped to the customer)."""
+"""Customer portal URLs (login required but for the erasure and rating links
+of the mails; every lookup scoped to the customer)."""
 
 from django.urls import path
 
-from . import account, downloads, previews, privacy, views
+from . import account, downloads, previews, privacy, satisfaction, views
 
 urlpatterns = [
     path("requests/", views.MyRequestsView.as_view(), name="my_requests"),
@@ -52,4 +52,6 @@ urlpatterns = [
         privacy.CancelErasureView.as_view(),
         name="erasure_cancel",
     ),
+    # The rating links of the "Done" mail: no login (the link decides).
+    path("rating/<str:token>/", satisfaction.RateView.as_view(), name="rate"),
 ]

@@ -149,6 +149,7 @@ class TicketPageMixin(TemplateResponseMixin):
         if follows is not None and follows.customer_id != user.pk:
             follows = None
         closed = ticket.status == TicketStatus.CLOSED
+        merged_into = _merged_into(ticket, user)
         context = {
             "ticket": ticket,
             "entries": entries,
@@ -158,10 +159,24 @@ class TicketPageMixin(TemplateResponseMixin):
             "closed": closed,
             "can_mark_done": ticket.is_open,
             "follows": follows,
+            "merged_into": merged_into,
             # Only a closed ticket can be followed by a new one.
             "followed_by": list(queries.followed_by(user, ticket)) if closed else [],
         }
         return self.render_to_response(context, status=status)
+
+
+def _merged_into(ticket: Ticket, user) -> Ticket | None:
+    """The ticket this one was merged into, if the reader may open it (their
+    own); a merge into another customer's ticket shows no pointer."""
+    if not ticket.merged_into_id:
+        return None
+    return (
+        Ticket.objects.for_customer(user)
+        .filter(pk=ticket.merged_into_id)
+        .only("reference", "subject")
+        .first()
+    )
 
 
 def _closed_message(request, ticket: Ticket) -> None:

@@ -24,10 +24,11 @@ Archive members:
 ``created_at``, ``author``, ``body``, ``sender_verified``, ``event``
 (``event``, ``old``, ``new``, ``text``; or ``null``), ``attachments``
 (``name``, ``size``, ``content_type``, ``sha256``, ``path``)),
-``status_history`` (``at``, ``old``, ``new``) and ``mails`` (``received_at``,
-``subject``, ``size``, ``path``); ``data_requests``: ``kind``, ``state``,
-``created_at``, ``confirmed_at``, ``completed_at``, ``expires_at``,
-``due_at``.
+``status_history`` (``at``, ``old``, ``new``), ``mails`` (``received_at``,
+``subject``, ``size``, ``path``) and ``rating`` (``rating``, ``label``,
+``comment``, ``rated_at``, ``changed_at``; or ``null``); ``data_requests``:
+``kind``, ``state``, ``created_at``, ``confirmed_at``, ``completed_at``,
+``expires_at``, ``due_at``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from ..models import (
     DataRequestState,
     InboundMail,
     MessageKind,
+    Rating,
     Ticket,
     TicketAttachment,
     TicketMessage,
@@ -184,7 +186,9 @@ def _tickets(user):
     )
     return (
         Ticket.objects.filter(customer=user)
-        .select_related("category", "contact_page", "privacy_notice", "follows")
+        .select_related(
+            "category", "contact_page", "privacy_notice", "follows", "rating"
+        )
         .prefetch_related(Prefetch("messages", queryset=public, to_attr="public"))
         .order_by("created_at", "pk")
     )
@@ -235,6 +239,21 @@ def _ticket(build: _Build, ticket: Ticket) -> dict:
             if m["event"] and m["event"]["event"] == "status"
         ],
         "mails": _mails(build, ticket),
+        "rating": _rating(ticket),
+    }
+
+
+def _rating(ticket: Ticket) -> dict | None:
+    """The customer's rating of the ticket (``services.satisfaction``)."""
+    rating = getattr(ticket, "rating", None)
+    if rating is None:
+        return None
+    return {
+        "rating": rating.rating,
+        "label": _choice_label(Rating, rating.rating),
+        "comment": rating.comment,
+        "rated_at": _iso(rating.created_at),
+        "changed_at": _iso(rating.updated_at),
     }
 
 

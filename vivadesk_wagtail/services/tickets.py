@@ -23,6 +23,7 @@ from ..models import (
     Category,
     Channel,
     MessageKind,
+    SatisfactionRating,
     Ticket,
     TicketCounter,
     TicketMessage,
@@ -30,6 +31,7 @@ from ..models import (
 )
 from ..models.tickets import new_ticket_secret
 from . import attachments as attachment_service
+from . import service_targets
 
 COUNTER_NAME = "ticket"
 
@@ -223,6 +225,7 @@ def open_ticket(
         follows=follows,
         customer_activity_at=now if first.kind == MessageKind.CUSTOMER else None,
     )
+    service_targets.on_open(ticket, now)
     statements.insert([ticket])
     message = _write_message(ticket, first)
     ticket.first_message = message
@@ -305,7 +308,9 @@ def _add_message(
     if new.kind == MessageKind.CUSTOMER:
         ticket.customer_activity_at = message.created_at
         fields.append("customer_activity_at")
-    statements.update(ticket, fields)
+    elif new.kind == MessageKind.STAFF:
+        fields += service_targets.on_first_response(ticket, message.created_at)
+    statements.update(ticket, list(dict.fromkeys(fields)))
     if new.kind in LOGGED_KINDS:
         log(
             ticket,
@@ -334,11 +339,13 @@ def _apply_status(ticket: Ticket, new: str) -> list[str]:
     if new not in ALLOWED[TicketStatus(ticket.status)]:
         raise InvalidTransitionError(f"{ticket.status} → {new}")
     now = timezone.now()
+    old = ticket.status
     ticket.status = new
     ticket.done_at = now if new == TicketStatus.DONE else None
     if new == TicketStatus.CLOSED:
         ticket.closed_at = now
-    return ["status", "done_at", "closed_at"]
+    targets = service_targets.on_status(ticket, old, new, now)
+    return ["status", "done_at", "closed_at", *targets]
 
 
 def _record_status(ticket: Ticket, old: str, new: str, *, by, quiet: bool) -> None:
@@ -358,6 +365,27 @@ def _set_status(ticket: Ticket, new: str, *, by, quiet: bool = False) -> None:
     ticket.save(update_fields=[*fields, "updated_at"])
     _event(ticket, by, "status", old=old, new=new).save()
     _record_status(ticket, old, new, by=by, quiet=quiet)
+
+
+def close_merged(ticket: Ticket, into: Ticket, *, by) -> list[str]:
+    """Close a locked ticket that ``services.merge`` merged into ``into``:
+    closed from any status but closed (the transition rules let only a done
+    ticket close), ``merged_into`` set, the change in the history. The
+    status signal is quiet: the merge tells the customer in one mail of its
+    own. Returns the fields written."""
+    old = ticket.status
+    if old == TicketStatus.CLOSED:
+        raise TicketClosedError(ticket.reference)
+    now = timezone.now()
+    ticket.status = TicketStatus.CLOSED
+    ticket.done_at = None
+    ticket.closed_at = now
+    ticket.merged_into = into
+    fields = ["status", "done_at", "closed_at", "merged_into", "updated_at"]
+    fields += service_targets.on_status(ticket, old, TicketStatus.CLOSED, now)
+    ticket.save(update_fields=fields)
+    _record_status(ticket, old, TicketStatus.CLOSED, by=by, quiet=True)
+    return fields
 
 
 @transaction.atomic
@@ -395,7 +423,8 @@ def set_category(ticket: Ticket, category: Category | None, *, by) -> Ticket:
     if ticket.category_id == (category.pk if category else None):
         return ticket
     ticket.category = category
-    ticket.save(update_fields=["category", "updated_at"])
+    targets = service_targets.on_category(ticket, timezone.now())
+    ticket.save(update_fields=["category", "updated_at", *targets])
     log(
         ticket,
         "vivadesk.category",
@@ -455,7 +484,8 @@ def anonymise(pks: Iterable[int], *, customer, subject: str) -> int:
     its form data and every message's text, HTML, Message-ID and
     idempotency key are emptied, messages the customer wrote lose their
     author, system events keep their code and status codes only, and the
-    ``secret`` of reply tokens is new. ``updated_at`` is left as it was.
+    ``secret`` of reply and rating tokens is new; a rating keeps its good
+    or bad and loses its comment. ``updated_at`` is left as it was.
     Attachments, mails and the audit log are ``services.erasure``'s part.
     Returns how many tickets changed."""
     rows = list(
@@ -488,4 +518,5 @@ def anonymise(pks: Iterable[int], *, customer, subject: str) -> int:
             and isinstance(value, str)
         }
     TicketMessage.objects.bulk_update(events, ["event"], batch_size=500)
+    SatisfactionRating.objects.filter(ticket_id__in=ids).update(comment="")
     return len(rows)

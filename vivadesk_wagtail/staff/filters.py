@@ -7,11 +7,12 @@ client sends becomes a field name or lookup (cf. GHSA-mxcg-7m22-x9pj).
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
+from .. import conf
 from ..models import (
     OPEN_STATUSES,
     Category,
@@ -39,6 +40,10 @@ SHOW_CHOICES = (
 )
 #: The "Sender" filter: tickets with a message whose sender is not verified.
 SENDER_CHOICES = (("unverified", _("Sender not verified")),)
+
+#: The "Due" filter: a service target's due time has passed, or is near
+#: (``TARGET_WARNING``); ``next_due`` is only set while the clock runs.
+DUE_CHOICES = (("overdue", _("overdue")), ("soon", _("due soon")))
 
 SHOW_STATUSES = {
     "on_us": WAITING_ON_US,
@@ -112,6 +117,13 @@ class TicketFilterSet(WagtailFilterSet):
         method="filter_sender",
     )
 
+    due = django_filters.ChoiceFilter(
+        label=_("Due"),
+        choices=DUE_CHOICES,
+        empty_label=_("Any time"),
+        method="filter_due",
+    )
+
     class Meta:
         model = Ticket
         fields = [
@@ -122,6 +134,7 @@ class TicketFilterSet(WagtailFilterSet):
             "contact_page",
             "created",
             "sender",
+            "due",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -156,6 +169,17 @@ class TicketFilterSet(WagtailFilterSet):
             ticket_id=OuterRef("pk"), sender_verified=False
         )
         return queryset.filter(Exists(unverified))
+
+    def filter_due(self, queryset, name, value):
+        """Open tickets whose next due time has passed (``overdue``) or
+        comes within ``TARGET_WARNING`` (``soon``), on the partial index of
+        open tickets' ``next_due``."""
+        now = timezone.now()
+        queryset = queryset.filter(status__in=OPEN_STATUSES)
+        if value == "overdue":
+            return queryset.filter(next_due__lt=now)
+        soon = now + conf.get("TARGET_WARNING")
+        return queryset.filter(next_due__gte=now, next_due__lte=soon)
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

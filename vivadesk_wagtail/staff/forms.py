@@ -8,13 +8,15 @@ import uuid
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from ..fields import AttachmentsField
 from ..models import Category, Channel, MessageKind, TicketStatus
+from ..naming import display_name
 from ..permissions import agents
-from ..services import tickets
+from ..services import text_modules, tickets
 from .statuses import status_choices
 
 #: Statuses a reply can set in the same step ("reply and …").
@@ -51,7 +53,14 @@ class TicketForm(forms.Form):
 
 
 class MessageForm(TicketForm):
-    """A text for the thread; a hidden key makes a double submit harmless."""
+    """A text for the thread; a hidden key makes a double submit harmless.
+
+    ``seen_message`` carries the id of the newest thread message the page
+    showed: the view sends nothing if others wrote after it (the stale-form
+    check, ``staff.collision.unless_stale``), and the form comes back with
+    :attr:`stale_ids` set, to be sent again ("Send anyway") with the updated
+    id and ``stale_confirmed``.
+    """
 
     kind = MessageKind.STAFF
 
@@ -61,10 +70,34 @@ class MessageForm(TicketForm):
         widget=forms.HiddenInput,
         validators=[RegexValidator(r"^[0-9a-f]{32}$")],
     )
+    seen_message = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0
+    )
+    stale_confirmed = forms.BooleanField(widget=forms.HiddenInput, required=False)
+
+    #: The ids of the messages the stale-form check found unseen, oldest first.
+    stale_ids: tuple[int, ...] = ()
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"idempotency_key": new_idempotency_key()})
         super().__init__(*args, **kwargs)
+
+    def seen_for_render(self) -> int | None:
+        """The ``seen_message`` the form is shown with again: the newest of
+        the unseen messages after a stale check, else what was posted
+        (``None``: the page's newest message)."""
+        if self.stale_ids:
+            return max(self.stale_ids)
+        if self.is_bound and not self.errors.get("seen_message"):
+            return self.cleaned_data.get("seen_message")
+        return None
+
+    def unsent_files(self) -> list[str]:
+        """Names of the files a refused (stale) form had; the browser
+        cannot send them again by itself."""
+        if not self.stale_ids:
+            return []
+        return [upload.name for upload in self.cleaned_data.get("attachments", [])]
 
     def service_key(self) -> str:
         """The key handed to ``services``: scoped to ticket and kind."""
@@ -90,10 +123,29 @@ class ReplyForm(MessageForm):
         label=_("Reply to the customer"), widget=forms.Textarea(attrs={"rows": 8})
     )
     set_status = forms.ChoiceField(label=_("Then"), choices=REPLY_THEN, required=False)
+    #: The ids of the text modules inserted into the reply ("3,7"), set by
+    #: the picker (``staff/text_modules.py``); counted once the reply is sent.
+    text_modules = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    #: At most this many text modules are counted for one reply.
+    MAX_TEXT_MODULES = 50
+
+    def clean_text_modules(self) -> list[int]:
+        """The ids, each once; anything that is not an id is ignored."""
+        parts = (self.cleaned_data.get("text_modules") or "").split(",")
+        ids = [
+            int(part)
+            for part in (part.strip() for part in parts)
+            if part.isascii() and part.isdigit() and len(part) <= 9
+        ]
+        return list(dict.fromkeys(ids))[: self.MAX_TEXT_MODULES]
 
     def apply(self, ticket, user):
         status = self.cleaned_data.get("set_status") or None
-        return tickets.add_message(ticket, self.new_message(user), set_status=status)
+        started = timezone.now()
+        message = tickets.add_message(ticket, self.new_message(user), set_status=status)
+        text_modules.count_sent(self.cleaned_data["text_modules"], message, started)
+        return message
 
 
 class NoteForm(MessageForm):
@@ -156,13 +208,6 @@ class CategoryForm(TicketForm):
 
     def apply(self, ticket, user):
         return tickets.set_category(ticket, self.cleaned_data["category"], by=user)
-
-
-def display_name(user) -> str:
-    """How a staff user is shown in pickers and on the screen."""
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
 
 
 #: The actions of the ticket screen: the ``action`` value posted → its form.

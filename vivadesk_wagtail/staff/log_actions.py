@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import LogFormatter
 
-from ..models import CaughtReason, ErasureReason
+from ..models import CaughtReason, ErasureReason, Rating
 from .statuses import status_label
 
 
@@ -118,6 +118,44 @@ class ErasureScheduledFormatter(LogFormatter):
         }
 
 
+class MergeFormatter(LogFormatter):
+    """Both tickets of a merge (``services.merge``) get an entry."""
+
+    label = _("Merge")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        if data.get("into"):
+            return _("Merged into %(ticket)s") % {"ticket": data["into"]}
+        return _("%(ticket)s merged into this ticket") % {
+            "ticket": data.get("from", "?")
+        }
+
+
+class RatingFormatter(LogFormatter):
+    """The customer rated the ticket, or changed the rating: the codes
+    only, never the comment."""
+
+    label = _("Customer rating")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        new = _rating_label(data.get("new"))
+        if not data.get("old"):
+            return _("The customer rated the help “%(new)s”") % {"new": new}
+        return _("The customer changed the rating from “%(old)s” to “%(new)s”") % {
+            "old": _rating_label(data.get("old")),
+            "new": new,
+        }
+
+
+def _rating_label(value) -> str:
+    try:
+        return str(Rating(value).label)
+    except ValueError:
+        return str(value or "–")
+
+
 def register_log_actions(actions) -> None:
     actions.register_action(
         "vivadesk.ticket.open", _("Open ticket"), _("Ticket opened")
@@ -142,3 +180,5 @@ def register_log_actions(actions) -> None:
     actions.register_action("vivadesk.spam.delete")(SpamDeleteFormatter)
     actions.register_action("vivadesk.ticket.from_spam")(FromSpamFormatter)
     actions.register_action("vivadesk.erasure.scheduled")(ErasureScheduledFormatter)
+    actions.register_action("vivadesk.rating")(RatingFormatter)
+    actions.register_action("vivadesk.merge")(MergeFormatter)

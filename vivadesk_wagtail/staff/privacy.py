@@ -14,7 +14,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -41,6 +41,7 @@ from ..permissions import agent_required
 from ..services import data_requests
 from ..services.customers import is_placeholder, is_staff_user
 from .columns import FastColumn, FastValueMixin
+from .report_export import ReaderLanguageCsvMixin
 
 #: The report's menu label and page title.
 TITLE = gettext_lazy("Data-protection requests")
@@ -124,7 +125,7 @@ class DataRequestFilterSet(WagtailFilterSet):
         fields = ["kind", "state", "created_at"]
 
 
-class DataRequestReportView(ReportView):
+class DataRequestReportView(ReaderLanguageCsvMixin, ReportView):
     """The register: one row per request, without the customer (neither
     name nor address nor a link), in one query for the page's rows."""
 
@@ -201,10 +202,6 @@ class DataRequestReportView(ReportView):
         ordering = self.ordering or "-created_at"
         return queryset.order_by(ordering, "-pk")
 
-    def stream_csv(self, queryset):
-        # Streamed after the view returned: keep the reader's language.
-        return _in_language(super().stream_csv(queryset), translation.get_language())
-
     def to_row_dict(self, item):
         item.summary_counts = summary_counts(item)
         return super().to_row_dict(item)
@@ -213,11 +210,6 @@ class DataRequestReportView(ReportView):
         return "data-protection-requests-{}".format(
             datetime.date.today().strftime("%Y-%m-%d")
         )
-
-
-def _in_language(rows, language):
-    with translation.override(language):
-        yield from rows
 
 
 class RegisterMenuItem(MenuItem):

@@ -38,6 +38,12 @@ def describe_event(event: dict) -> str:
             "old": status_label(event.get("old")),
             "new": status_label(event.get("new")),
         }
+    if code == "merged_into":
+        return _("Merged into %(ticket)s") % {"ticket": event.get("reference", "?")}
+    if code == "merged_from":
+        return _("%(ticket)s merged into this ticket") % {
+            "ticket": event.get("reference", "?")
+        }
     return _("System event: %(code)s") % {"code": code or "?"}
 
 

@@ -94,7 +94,14 @@ class TicketScreenView(AgentRequiredMixin, snippet_views.InspectView):
 
     @cached_property
     def header_more_buttons(self):
-        return []
+        buttons = []
+        if merge.may_merge(self.object):
+            buttons.append(
+                HeaderButton(
+                    _("Merge…"), url=merge.merge_url(self.object), icon_name="resubmit"
+                )
+            )
+        return buttons
 
     def get_fields(self):
         return []
@@ -117,9 +124,13 @@ class TicketScreenView(AgentRequiredMixin, snippet_views.InspectView):
         return self.render_to_response(self.get_context_data(bound={action: form}))
 
     def _apply(self, form) -> bool:
-        """Run the form's service call; refusals become form errors."""
+        """Run the form's service call; refusals become form errors. A
+        reply or note is not sent over unseen messages (``collision``)."""
         try:
-            form.apply(self.object, self.request.user)
+            with collision.unless_stale(self.request, form):
+                form.apply(self.object, self.request.user)
+        except collision.StaleForm:
+            return False
         except TicketClosedError:
             form.add_error(
                 None,
@@ -175,6 +186,7 @@ class TicketScreenView(AgentRequiredMixin, snippet_views.InspectView):
             raw_mail_url_name=self.raw_mail_url_name,
         )
         context.update(customer_erasure_context(ticket.customer, self.screen_url()))
+        context["newest_message_id"] = collision.newest_id(context["thread"])
         for part in SCREEN_PARTS:
             context.update(part.screen_context(self))
         return context

@@ -25,6 +25,7 @@ from .held_mail import HeldMailViewSet
 from .listing import TicketChooserViewSet, TicketIndexView
 from .spam import SpamViewSet
 from .statuses import status_label
+from .targets import DueColumn, ServiceTargetViewSet
 from .views import (
     TicketHistoryView,
     TicketScreenView,
@@ -68,6 +69,7 @@ class TicketViewSet(AgentsOnlyViewSet):
             "waiting_since", label=_("Waiting since"), sort_key="waiting_since"
         ),
         FastDateColumn("updated_at", label=_("Updated"), sort_key="updated_at"),
+        DueColumn("next_due", label=_("Due"), sort_key="next_due"),
     ]
     filterset_class = TicketFilterSet
     search_fields = None  # the model's search_fields, through Wagtail search
@@ -178,6 +180,7 @@ class HelpDeskViewSetGroup(SnippetViewSetGroup):
         SpamViewSet,
         OutboundEmailViewSet,
         CategoryViewSet,
+        ServiceTargetViewSet,
     )
     menu_icon = "help"
     menu_label = _("Help desk")

@@ -9,10 +9,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
-from ... import contact, ingest, portal, staff
+from ... import contact, ingest, portal, reports, staff
 from ...measure import machine, reference_ms
 
-PARTS = ("contact", "portal", "staff", "ingest")
+PARTS = ("contact", "portal", "staff", "ingest", "reports")
 
 
 class Command(BaseCommand):
@@ -83,6 +83,11 @@ class Command(BaseCommand):
                 messages=messages,
                 passes=passes,
                 profile=profile,
+            )
+        if "reports" in parts:
+            out.write(f"\n== reports ({runs} timed GETs each) ==\n")
+            reports.run(
+                out, sizes=tickets or ((2_000,) if quick else (100_000,)), runs=runs
             )
         out.write(
             f"\n(took {time.perf_counter() - began:.0f} s; "
