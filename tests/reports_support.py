@@ -1,6 +1,9 @@
 """Seed data and helpers of the service-report tests: ticket rows with the
 report's fields set (as the service targets and status changes leave them),
-ratings, and reading the report tables out of a page."""
+ratings, and reading the report tables out of a page. Also the fixtures
+the report test modules share, ``customer``, ``superuser`` and
+``weeks_data``: a module that imports ``customer_fixture`` and so on has
+them."""
 
 from __future__ import annotations
 
@@ -9,10 +12,12 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from tests import factories
 from vivadesk_wagtail.models import (
     Category,
     Rating,
@@ -144,6 +149,21 @@ def seed_backlog(customer, agent, other_agent) -> None:
     # Not in the backlog: done and closed, whatever their due times.
     make_ticket(customer, timezone.now(), status=TicketStatus.DONE, next_due=past)
     make_ticket(customer, timezone.now(), status=TicketStatus.CLOSED, category=billing)
+
+
+@pytest.fixture(name="customer")
+def customer_fixture(db):
+    return factories.customer("report.kundin@example.org", name="Rita Report")
+
+
+@pytest.fixture(name="superuser")
+def superuser_fixture(db):
+    return english_superuser()
+
+
+@pytest.fixture(name="weeks_data")
+def weeks_data_fixture(customer):
+    return seed_weeks(customer)
 
 
 def by_week(rows) -> dict:

@@ -1,5 +1,6 @@
 """Helpers of the service-target tests: a clock the services read, targets
-per category, and the ticket actions that move the clock."""
+per category, and the ticket actions that move the clock; and the autouse
+fixture ``fresh_targets`` (import it into a test module to use it)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from decimal import Decimal
 from unittest import mock
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.utils import timezone
 
 from tests import factories
@@ -15,6 +17,14 @@ from vivadesk_wagtail.models import MessageKind, ServiceTarget, Ticket
 from vivadesk_wagtail.services import service_targets, tickets
 
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture(autouse=True)
+def fresh_targets():
+    """Targets read by another test (rolled back, no signal) are not kept."""
+    service_targets.forget()
+    yield
+    service_targets.forget()
 
 
 def at(*args) -> datetime:

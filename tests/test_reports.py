@@ -11,7 +11,6 @@ import pytest
 from django.db.models import Q
 from django.utils import timezone, translation
 
-from tests import factories
 from tests.reports_support import (
     BERLIN,
     PERIOD,
@@ -22,32 +21,17 @@ from tests.reports_support import (
     W47,
     berlin,
     by_week,
-    english_superuser,
+    customer_fixture,  # noqa: F401 - the fixture customer
     make_ticket,
-    seed_weeks,
+    superuser_fixture,  # noqa: F401 - the fixture superuser
     table_rows,
     url,
+    weeks_data_fixture,  # noqa: F401 - the fixture weeks_data
 )
 from vivadesk_wagtail.models import Ticket
 from vivadesk_wagtail.staff import report_queries
 from vivadesk_wagtail.staff.report_chart import nice_step, weekly_chart
 from vivadesk_wagtail.staff.report_queries import Period
-
-
-@pytest.fixture
-def customer(db):
-    return factories.customer("report.kundin@example.org", name="Rita Report")
-
-
-@pytest.fixture
-def superuser(db):
-    return english_superuser()
-
-
-@pytest.fixture
-def weeks_data(customer):
-    return seed_weeks(customer)
-
 
 # --- The figures ---------------------------------------------------------------
 

@@ -21,30 +21,15 @@ from tests.reports_support import (
     W45,
     W46,
     berlin,
-    english_superuser,
+    customer_fixture,  # noqa: F401 - the fixture customer
     make_ticket,
     rate,
-    seed_weeks,
+    superuser_fixture,  # noqa: F401 - the fixture superuser
     url,
+    weeks_data_fixture,  # noqa: F401 - the fixture weeks_data
 )
 from tests.staff_support import assert_denied
 from vivadesk_wagtail.models import Category, Rating, TicketStatus
-
-
-@pytest.fixture
-def customer(db):
-    return factories.customer("report.kundin@example.org", name="Rita Report")
-
-
-@pytest.fixture
-def superuser(db):
-    return english_superuser()
-
-
-@pytest.fixture
-def weeks_data(customer):
-    return seed_weeks(customer)
-
 
 # --- Access ----------------------------------------------------------------------
 

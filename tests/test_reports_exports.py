@@ -13,35 +13,20 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from tests import factories
 from tests.reports_support import (
     BACKLOG,
     PERIOD,
     SERVICE,
     W45,
-    english_superuser,
+    customer_fixture,  # noqa: F401 - the fixture customer
     seed_backlog,
-    seed_weeks,
+    superuser_fixture,  # noqa: F401 - the fixture superuser
     table_rows,
     url,
+    weeks_data_fixture,  # noqa: F401 - the fixture weeks_data
 )
 from vivadesk_wagtail.models import TicketStatus
 from vivadesk_wagtail.staff import report_queries
-
-
-@pytest.fixture
-def customer(db):
-    return factories.customer("report.kundin@example.org", name="Rita Report")
-
-
-@pytest.fixture
-def superuser(db):
-    return english_superuser()
-
-
-@pytest.fixture
-def weeks_data(customer):
-    return seed_weeks(customer)
 
 
 @pytest.fixture

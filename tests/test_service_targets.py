@@ -21,6 +21,7 @@ from tests.targets_support import (
     Clock,
     at,
     customer_says,
+    fresh_targets,  # noqa: F401 - autouse fixture
     open_ticket,
     reload,
     reply,
@@ -31,14 +32,6 @@ from vivadesk_wagtail.models import Category, OutboundEmail, TicketStatus
 from vivadesk_wagtail.services import service_targets, tickets
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_targets():
-    """Targets read by another test (rolled back, no signal) are not kept."""
-    service_targets.forget()
-    yield
-    service_targets.forget()
 
 
 @pytest.fixture

@@ -15,22 +15,19 @@ from django.utils import timezone
 
 from tests import factories
 from tests.staff_support import assert_denied, screen_url, url
-from tests.targets_support import reload, target
+from tests.targets_support import (
+    fresh_targets,  # noqa: F401 - autouse fixture
+    reload,
+    target,
+)
 from vivadesk_wagtail.checks import check_vivadesk_settings
 from vivadesk_wagtail.models import ServiceTarget, Ticket, TicketStatus
-from vivadesk_wagtail.services import service_targets, tickets
+from vivadesk_wagtail.services import tickets
 from vivadesk_wagtail.staff.targets import ticket_targets
 
 pytestmark = pytest.mark.django_db
 
 NS = "wagtailsnippets_vivadesk_wagtail_servicetarget"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_targets():
-    service_targets.forget()
-    yield
-    service_targets.forget()
 
 
 @pytest.fixture
@@ -122,7 +119,7 @@ def test_only_one_default_row(admin_client):
         target_url("add"), {"category": "", "first_response_hours": "4"}
     )
     assert response.status_code == 200
-    assert "There is a default service target already" in response.content.decode()
+    assert "Es gibt bereits eine Standard-Servicezeit" in response.content.decode()
     assert ServiceTarget.objects.count() == 1
     # the default row itself may still be edited
     row = ServiceTarget.objects.get()

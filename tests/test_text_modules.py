@@ -91,18 +91,21 @@ def test_fillable_texts_pass(body):
     ],
 )
 def test_unknown_or_malformed_placeholders_are_refused_by_name(body, named):
-    with translation.override("en"), pytest.raises(ValidationError) as refused:
-        service.check_placeholders(body)
-    message = refused.value.messages[0]
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as refused:
+            service.check_placeholders(body)
+        message = refused.value.messages[0]
     assert named in message
     assert "{customer_name}, {reference}, {agent_name}, {portal_link}" in message
 
 
 @pytest.mark.parametrize("body", ["Menge {a", "Klammer } zu", "{reference", "x}"])
 def test_a_single_brace_is_refused(body):
-    with translation.override("en"), pytest.raises(ValidationError) as refused:
-        service.check_placeholders(body)
-    assert "written twice: {{ or }}" in refused.value.messages[0]
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as refused:
+            service.check_placeholders(body)
+        message = refused.value.messages[0]
+    assert "written twice: {{ or }}" in message
 
 
 def test_the_model_refuses_a_broken_body_on_the_body_field():

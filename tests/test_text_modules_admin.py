@@ -21,19 +21,12 @@ from wagtail_localize.models import (
 
 from tests import factories
 from tests.staff_support import assert_denied, group
+from tests.text_modules_support import WRITE
 from vivadesk_wagtail.models import Category, TextModule
 
 pytestmark = pytest.mark.django_db
 
 NS = "wagtailsnippets_vivadesk_wagtail_textmodule"
-WRITE = (
-    "wagtailadmin.access_admin",
-    "vivadesk_wagtail.add_textmodule",
-    "vivadesk_wagtail.change_textmodule",
-    "vivadesk_wagtail.delete_textmodule",
-    "vivadesk_wagtail.view_textmodule",
-    "wagtail_localize.submit_translation",
-)
 
 
 def locale(code: str) -> Locale:

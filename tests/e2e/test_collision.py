@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
-from wagtail.users.models import UserProfile
 
 from tests import factories, staff_support
+from tests.e2e import admin_support
 from tests.e2e.conftest import VIEWPORTS, assert_no_sideways_scrolling
 from vivadesk_wagtail.models import Channel, MessageKind, TicketMessage
 from vivadesk_wagtail.services import tickets
@@ -25,7 +25,6 @@ pytestmark = [
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 
-PASSWORD = "agent-pass-123"  # tests.factories.StaffFactory
 #: Short enough for a heartbeat every 2 seconds (a third of it).
 TIMEOUT = timedelta(seconds=6)
 
@@ -36,23 +35,13 @@ TEXTS = {
 
 
 def agent(username: str, first_name: str, language: str):
-    user = factories.StaffFactory(
-        username=username, first_name=first_name, last_name="Agent"
+    return admin_support.staff(
+        username, language, first_name=first_name, last_name="Agent"
     )
-    user.groups.add(staff_support.agents_group())
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-    return user
 
 
 def open_screen(new_page, live_server, user, ticket):
-    page = new_page("de-DE")
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("[name=username]", user.username)
-    page.fill("[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
+    page = admin_support.log_in(new_page("de-DE"), live_server, user)
     page.goto(live_server.url + staff_support.screen_url(ticket))
     return page
 

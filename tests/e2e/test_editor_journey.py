@@ -48,9 +48,9 @@ from wagtail.models import (
     WorkflowPage,
     WorkflowTask,
 )
-from wagtail.users.models import UserProfile
 
-from tests import factories, staff_support
+from tests import staff_support
+from tests.e2e import admin_support
 from vivadesk_wagtail.models import Category, ContactPage, Ticket
 
 pytestmark = [
@@ -123,17 +123,6 @@ def grant_pages(group: Group, page: Page, *actions: str) -> None:
         )
 
 
-def staff(username: str, groups: list[Group], language: str):
-    user = factories.StaffFactory(username=username)
-    user.set_password(PASSWORD)
-    user.save()
-    user.groups.add(*groups)
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-    return user
-
-
 @pytest.fixture
 def editor(site):
     """An editor with a German admin: adds and edits pages under both home
@@ -145,7 +134,7 @@ def editor(site):
     )
     for home in (german_home(), english_home()):
         grant_pages(editors, home, "add", "change")
-    return staff("redakteurin", [editors], "de")
+    return admin_support.staff("redakteurin", "de", groups=[editors], password=PASSWORD)
 
 
 @pytest.fixture
@@ -166,7 +155,9 @@ def moderator(site):
     WorkflowPage.objects.update_or_create(
         page=Page.get_first_root_node(), defaults={"workflow": workflow}
     )
-    return staff("moderator", [moderators], "en")
+    return admin_support.staff(
+        "moderator", "en", groups=[moderators], password=PASSWORD
+    )
 
 
 @pytest.fixture
@@ -185,14 +176,6 @@ def de(message: str) -> str:
 
 def admin_url(site, name: str, *args) -> str:
     return f"{site.url}{reverse(name, args=args)}"
-
-
-def log_in(page, site, username: str) -> None:
-    page.goto(f"{site.url}/admin/login/")
-    page.fill("[name=username]", username)
-    page.fill("[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
 
 
 def save_draft(page) -> None:
@@ -282,7 +265,7 @@ def test_an_editor_builds_translates_and_publishes_a_request_form(
 
     # 1. The editor adds a contact page under the German home page, with a
     # category from the chooser; the fixed fields are listed read-only.
-    log_in(page, site, editor.username)
+    admin_support.log_in(page, site, editor, password=PASSWORD)
     shot(page, "dashboard")
     page.goto(admin_url(site, "wagtailadmin_explore", home.pk))
     shot(page, "explorer")
@@ -365,7 +348,7 @@ def test_an_editor_builds_translates_and_publishes_a_request_form(
     assert status_of(page, german_url) == 404
     shot(page, "eingereicht")
     reviewer = new_page("en-GB")
-    log_in(reviewer, site, moderator.username)
+    admin_support.log_in(reviewer, site, moderator, password=PASSWORD)
     expect(reviewer.locator("main")).to_contain_text("Reklamation")
     shot(reviewer, "moderator-dashboard")
     approve_in_editor(reviewer, edit_url)

@@ -10,9 +10,9 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from wagtail.users.models import UserProfile
 
 from tests import factories, staff_support
+from tests.e2e import admin_support
 from tests.e2e.conftest import assert_no_sideways_scrolling
 from vivadesk_wagtail.models import Ticket
 
@@ -23,26 +23,16 @@ pytestmark = [
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 
-PASSWORD = "agent-pass-123"  # tests.factories.StaffFactory
 #: German until the catalogue has the strings, English meanwhile.
 COMPARE = re.compile("Vergleichen|Compare")
 MERGED_FROM = re.compile("Zusammengeführt aus|Merged from")
 
 
 def log_in(new_page, live_server, language: str, width: int):
-    agent = factories.StaffFactory(username="agent", first_name="Anna")
-    agent.groups.add(staff_support.agents_group())
-    profile = UserProfile.get_for_user(agent)
-    profile.preferred_language = language
-    profile.save()
+    agent = admin_support.staff("agent", language, first_name="Anna")
     page = new_page("de-DE")
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("[name=username]", agent.username)
-    page.fill("[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-    return page
+    return admin_support.log_in(page, live_server, agent)
 
 
 @pytest.mark.parametrize("width", [1280, 375])

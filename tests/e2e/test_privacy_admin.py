@@ -11,9 +11,9 @@ import re
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
-from wagtail.users.models import UserProfile
 
 from tests import factories, staff_support
+from tests.e2e import admin_support
 from tests.e2e.conftest import assert_no_sideways_scrolling
 from vivadesk_wagtail.models import (
     DataRequest,
@@ -29,27 +29,7 @@ pytestmark = [
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 
-PASSWORD = "agent-pass-123"  # tests.factories.StaffFactory
 CUSTOMER = ("quirin.zwackelmann@example.org", "Quirin Zwackelmann")
-
-
-def staff(username: str, language: str, group):
-    user = factories.StaffFactory(username=username, first_name=username.title())
-    user.groups.add(group)
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-    return user
-
-
-def log_in(new_page, live_server, user):
-    page = new_page("de-DE")
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("[name=username]", user.username)
-    page.fill("[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-    return page
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -65,19 +45,22 @@ def test_agent_erases_and_the_officer_reads_the_register(
         user=customer,
         summary={"tickets": 1, "messages": 1},
     )
-    agent = staff("agent", language, staff_support.agents_group())
-    officer = staff(
+    agent = admin_support.staff("agent", language, first_name="Agent")
+    officer = admin_support.staff(
         "officer",
         language,
-        staff_support.group(
-            "Data protection",
-            "wagtailadmin.access_admin",
-            "vivadesk_wagtail.view_datarequest",
-        ),
+        first_name="Officer",
+        groups=[
+            staff_support.group(
+                "Data protection",
+                "wagtailadmin.access_admin",
+                "vivadesk_wagtail.view_datarequest",
+            )
+        ],
     )
 
     # The agent: ticket screen → erase page → scheduled.
-    page = log_in(new_page, live_server, agent)
+    page = admin_support.log_in(new_page("de-DE"), live_server, agent)
     screen = staff_support.screen_url(ticket)
     page.goto(live_server.url + screen)
     expect(page.locator("html")).to_have_attribute("lang", language)
@@ -101,7 +84,7 @@ def test_agent_erases_and_the_officer_reads_the_register(
     assert request.requested_by == RequestedBy.AGENT
 
     # The officer: Reports → the register, without the customer.
-    page = log_in(new_page, live_server, officer)
+    page = admin_support.log_in(new_page("de-DE"), live_server, officer)
     register = reverse("vivadesk_privacy_register")
     sidebar = page.locator("[data-wagtail-sidebar], #wagtail-sidebar").first
     sidebar.locator("button", has_text=re.compile("Berichte|Reports")).click()

@@ -14,9 +14,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
-from wagtail.users.models import UserProfile
 
-from tests import factories, staff_support
+from tests import factories
+from tests.e2e import admin_support
 from tests.e2e.conftest import VIEWPORTS, assert_no_sideways_scrolling
 from vivadesk_wagtail.models import (
     Category,
@@ -33,20 +33,8 @@ pytestmark = [
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 
-PASSWORD = "agent-pass-123"  # tests.factories.StaffFactory
 SERVICE = "vivadesk_service_report"
 BACKLOG = "vivadesk_backlog_report"
-
-
-def agent(language: str):
-    user = factories.StaffFactory(
-        username="agentin", first_name="Agnes", last_name="Agentin"
-    )
-    user.groups.add(staff_support.agents_group())
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-    return user
 
 
 def seed_tickets(assignee) -> None:
@@ -82,23 +70,15 @@ def seed_tickets(assignee) -> None:
             )
 
 
-def log_in(new_page, live_server, user):
-    page = new_page("de-DE")
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("[name=username]", user.username)
-    page.fill("[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-    return page
-
-
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_an_agent_reads_the_service_report_and_the_backlog(
     live_server, new_page, shot, check_a11y, language
 ):
-    user = agent(language)
+    user = admin_support.staff(
+        "agentin", language, first_name="Agnes", last_name="Agentin"
+    )
     seed_tickets(user)
-    page = log_in(new_page, live_server, user)
+    page = admin_support.log_in(new_page("de-DE"), live_server, user)
     service = reverse(SERVICE)
 
     # Reports → the service report.

@@ -14,9 +14,9 @@ import time
 import pytest
 from django.db import transaction
 from playwright.sync_api import expect
-from wagtail.users.models import UserProfile
 
 from tests import factories, staff_support
+from tests.e2e import admin_support
 from tests.e2e.conftest import VIEWPORTS, assert_no_sideways_scrolling
 from vivadesk_wagtail.models import SatisfactionRating, TicketStatus
 from vivadesk_wagtail.services import tickets
@@ -104,17 +104,8 @@ def test_rating_from_the_done_mail(
     assert SatisfactionRating.objects.count() == 1
 
     # The agent sees the rating and the comment on the ticket screen.
-    agent = factories.StaffFactory(username="anna")
-    agent.groups.add(staff_support.agents_group())
-    profile = UserProfile.get_for_user(agent)
-    profile.preferred_language = language
-    profile.save()
-    staff_page = new_page()
-    staff_page.goto(f"{live_site.url}/admin/login/")
-    staff_page.fill("[name=username]", agent.username)
-    staff_page.fill("[name=password]", "agent-pass-123")
-    staff_page.locator("form button[type=submit]").click()
-    staff_page.wait_for_url(re.compile(r"/admin/$"))
+    agent = admin_support.staff("anna", language)
+    staff_page = admin_support.log_in(new_page(), live_site, agent)
     staff_page.goto(live_site.url + staff_support.screen_url(ticket))
     rating = staff_page.locator(".vd-rating")
     expect(rating).to_contain_text("Doch noch ein Problem.")

@@ -7,16 +7,16 @@ not run through axe). Screenshots go to ``test-artifacts/e2e/``."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
-from wagtail.users.models import UserProfile
 
 from tests import factories, staff_support
+from tests.e2e import admin_support
 from tests.e2e.conftest import VIEWPORTS, assert_no_sideways_scrolling
+from tests.targets_support import fresh_targets  # noqa: F401 - autouse fixture
 from vivadesk_wagtail.models import ServiceTarget, Ticket, TicketStatus
 from vivadesk_wagtail.services import service_targets, tickets
 
@@ -26,34 +26,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("fresh_content_types"),
 ]
-
-PASSWORD = "agent-pass-123"  # tests.factories.StaffFactory
-
-
-@pytest.fixture(autouse=True)
-def _fresh_targets():
-    service_targets.forget()
-    yield
-    service_targets.forget()
-
-
-def agent(language: str):
-    user = factories.StaffFactory(username="agent", first_name="Anna")
-    user.groups.add(staff_support.agents_group())
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-    return user
-
-
-def log_in(new_page, live_server, user):
-    page = new_page("de-DE")
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("[name=username]", user.username)
-    page.fill("[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-    return page
 
 
 def tickets_with_targets(by):
@@ -81,9 +53,9 @@ def tickets_with_targets(by):
 def test_due_times_on_the_screen_and_in_the_listing(
     live_server, new_page, shot, check_a11y, language
 ):
-    user = agent(language)
+    user = admin_support.staff("agent", language, first_name="Anna")
     overdue, soon, waiting = tickets_with_targets(user)
-    page = log_in(new_page, live_server, user)
+    page = admin_support.log_in(new_page("de-DE"), live_server, user)
     for size in ("phone", "desktop"):
         page.set_viewport_size(VIEWPORTS[size])
         page.goto(live_server.url + staff_support.screen_url(overdue))

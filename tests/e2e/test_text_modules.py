@@ -13,10 +13,11 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from playwright.sync_api import expect
 from wagtail.models import Locale
-from wagtail.users.models import UserProfile
 
 from tests import factories, staff_support
+from tests.e2e import admin_support
 from tests.e2e.conftest import VIEWPORTS, assert_no_sideways_scrolling
+from tests.text_modules_support import WRITE
 from vivadesk_wagtail.models import MessageKind, TextModule, TicketMessage
 
 pytestmark = [
@@ -26,7 +27,6 @@ pytestmark = [
     pytest.mark.usefixtures("fresh_content_types"),
 ]
 
-PASSWORD = "agent-pass-123"  # tests.factories.StaffFactory
 BODY = {
     "de": "Guten Tag {customer_name}, wir rufen Sie zu {reference} an. {agent_name}",
     "en": "Hello {customer_name}, we will call you about {reference}. {agent_name}",
@@ -59,25 +59,6 @@ def modules() -> TextModule:
     return german
 
 
-def agent(language: str):
-    user = factories.StaffFactory(
-        username="agent", first_name="Anna", last_name="Agent"
-    )
-    user.groups.add(staff_support.agents_group())
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
-    return user
-
-
-def log_in(page, live_server, user) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("[name=username]", user.username)
-    page.fill("[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-
-
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_agent_inserts_a_text_module_and_sends_it(
     live_server, new_page, shot, check_a11y, language
@@ -91,7 +72,8 @@ def test_agent_inserts_a_text_module_and_sends_it(
         translation_key=german.translation_key, locale=locale(language)
     )
     page = new_page("de-DE")
-    log_in(page, live_server, agent(language))
+    agent = admin_support.staff("agent", language, first_name="Anna", last_name="Agent")
+    admin_support.log_in(page, live_server, agent)
     page.goto(live_server.url + staff_support.screen_url(ticket))
     expect(page.locator("html")).to_have_attribute("lang", language)
 
@@ -141,14 +123,6 @@ def test_agent_inserts_a_text_module_and_sends_it(
     shot(page, f"sent-{language}")
 
 
-WRITE = (
-    "wagtailadmin.access_admin",
-    "vivadesk_wagtail.add_textmodule",
-    "vivadesk_wagtail.change_textmodule",
-    "vivadesk_wagtail.delete_textmodule",
-    "vivadesk_wagtail.view_textmodule",
-    "wagtail_localize.submit_translation",
-)
 SAVE = {"de": "Speichern", "en": "Save"}
 
 
@@ -172,13 +146,14 @@ def test_editor_writes_and_translates_a_text_module(
     locale("de")
     english = locale("en")
     submit_translation_permission()
-    editor = factories.StaffFactory(username="editor", first_name="Emil")
-    editor.groups.add(staff_support.group("Editors", *WRITE))
-    profile = UserProfile.get_for_user(editor)
-    profile.preferred_language = language
-    profile.save()
+    editor = admin_support.staff(
+        "editor",
+        language,
+        first_name="Emil",
+        groups=[staff_support.group("Editors", *WRITE)],
+    )
     page = new_page("de-DE")
-    log_in(page, live_server, editor)
+    admin_support.log_in(page, live_server, editor)
 
     listing = f"{live_server.url}/admin/snippets/vivadesk_wagtail/textmodule/"
     page.goto(f"{listing}add/?locale=de")
