@@ -83,7 +83,7 @@ class NumberColumn(Column):
     def render_cell_html(self, instance, parent_context):
         value = getattr(instance, self.accessor)
         if value is None:
-            return format_html('<td class="vd-report-num">–</td>')
+            return format_html('<td class="vd-report-num">{}</td>', "–")
         # number_format cuts decimals off; the figure is rounded first.
         text = number_format(
             round(value, self.decimals), self.decimals, force_grouping=True
