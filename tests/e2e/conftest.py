@@ -15,6 +15,8 @@ import json
 import os
 import shutil
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -138,9 +140,31 @@ def new_page(browser):
         for page in context.pages:
             reported.extend(csp_violations(page))
         context.close()
+    wait_for_requests_to_end()
     assert not reported, "Content-Security-Policy violations:\n" + "\n".join(
         dict.fromkeys(reported)
     )
+
+
+#: The threads in which the live server answers requests (socketserver
+#: names them after their target, ``process_request_thread``).
+REQUEST_THREAD = "process_request_thread"
+
+
+def wait_for_requests_to_end(quiet: float = 0.3, limit: float = 10.0) -> None:
+    """Wait until the live server has answered every request of the closed
+    pages (a ``sendBeacon`` sent as a page closes, a heartbeat under way):
+    the database is emptied after the test, and a request still writing
+    then locks SQLite's tables under the flush. Returns once no request
+    thread has been alive for ``quiet`` seconds, or after ``limit``."""
+    deadline = time.monotonic() + limit
+    idle_since = time.monotonic()
+    while time.monotonic() < deadline:
+        if any(REQUEST_THREAD in thread.name for thread in threading.enumerate()):
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since >= quiet:
+            return
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope="session")
