@@ -17,7 +17,6 @@ import uuid
 from datetime import timedelta
 from unittest import mock
 
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -33,6 +32,7 @@ from vivadesk_wagtail.models import (
 )
 
 from .measure import header, measure, row, within
+from .staff import _Rollback, _user
 
 NUMBER_OFFSET = 7_000_000_000_000
 TARGET_MS = 500
@@ -41,21 +41,6 @@ TARGET_MS = 500
 WEEKS = 52
 SHARE_RESOLVED = 0.85
 BATCH = 2_000
-
-
-class _Rollback(Exception):
-    pass
-
-
-def _user(label: str, **extra):
-    tag = uuid.uuid4().hex[:8]
-    return get_user_model().objects.create(
-        username=f"bench-{label}-{tag}",
-        email=f"bench-{label}-{tag}@example.invalid",
-        first_name="Bench",
-        last_name=label,
-        **extra,
-    )
 
 
 @contextlib.contextmanager
