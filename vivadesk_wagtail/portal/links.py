@@ -6,28 +6,13 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import translation
 
-from .. import conf
+from ..site_links import absolute, admin_ticket_url, portal_ticket_url
 
 #: Mails that go to staff, not to the ticket's customer: they get the admin
 #: link only, never portal links (and customers never get the admin link).
 STAFF_EVENTS = frozenset(
     {"staff_new_ticket", "customer_replied", "staff_note", "staff_target_warning"}
 )
-
-
-def absolute(path: str) -> str:
-    return conf.base_url() + path
-
-
-def admin_ticket_url(ticket) -> str:
-    return absolute(
-        reverse("wagtailsnippets_vivadesk_wagtail_ticket:inspect", args=[ticket.pk])
-    )
-
-
-def portal_ticket_url(ticket) -> str:
-    """The ticket page of the portal, in the active language."""
-    return absolute(reverse("vivadesk_wagtail:ticket", args=[ticket.reference]))
 
 
 def for_mail(row) -> dict:

@@ -12,18 +12,17 @@ from string import Formatter
 
 from django.conf import settings
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import pgettext
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale
 
-from .. import conf
 from ..languages import first_offered
 from ..mail.notifications import customer_language
 from ..models import CustomerProfile, TextModule, Ticket
 from ..models.text_modules import PLACEHOLDERS, check_placeholders, placeholder_text
 from ..naming import display_name
+from ..site_links import portal_ticket_url
 
 __all__ = [
     "PLACEHOLDERS",
@@ -107,12 +106,6 @@ def customer_name(ticket: Ticket, profile: CustomerProfile | None) -> str:
     return pgettext("text module placeholder without a name", "dear customer")
 
 
-def portal_link(ticket: Ticket) -> str:
-    """The absolute link to the ticket's page in the portal, in the active
-    language, as the customer mails link it (``VIVADESK["BASE_URL"]``)."""
-    return conf.base_url() + reverse("vivadesk_wagtail:ticket", args=[ticket.reference])
-
-
 def values(module: TextModule, ticket: Ticket, agent) -> dict[str, str]:
     """What each placeholder stands for in ``module`` on ``ticket``."""
     profile = _profile(ticket)
@@ -121,7 +114,7 @@ def values(module: TextModule, ticket: Ticket, agent) -> dict[str, str]:
     with translation.override(module_language):
         name = customer_name(ticket, profile)
     with translation.override(language):
-        link = portal_link(ticket)
+        link = portal_ticket_url(ticket)
     return {
         "customer_name": name,
         "reference": ticket.reference,
