@@ -108,10 +108,10 @@ def merge(
     other = source.customer_id != target.customer_id
     statements.insert(
         [
-            tickets._event(
+            tickets.event(
                 source, by, EVENT_INTO, reference=target.reference, other=other
             ),
-            tickets._event(
+            tickets.event(
                 target, by, EVENT_FROM, reference=source.reference, other=other
             ),
         ]

@@ -163,8 +163,9 @@ def log(ticket: Ticket, action: str, *, user=None, data=None) -> None:
     statements.insert([entry])
 
 
-def _event(ticket: Ticket, by, code: str, **data) -> TicketMessage:
-    """An unsaved system event of the thread."""
+def event(ticket: Ticket, by, code: str, **data) -> TicketMessage:
+    """An unsaved system event of the thread (also written by
+    ``services.merge``)."""
     return TicketMessage(
         ticket=ticket,
         kind=MessageKind.EVENT,
@@ -303,7 +304,7 @@ def _add_message(
     events = []
     if target != old:
         fields += _apply_status(ticket, target)
-        events.append(_event(ticket, new.author, "status", old=old, new=target))
+        events.append(event(ticket, new.author, "status", old=old, new=target))
     message = _write_message(ticket, new, *events)
     if new.kind == MessageKind.CUSTOMER:
         ticket.customer_activity_at = message.created_at
@@ -363,7 +364,7 @@ def _set_status(ticket: Ticket, new: str, *, by, quiet: bool = False) -> None:
     old = ticket.status
     fields = _apply_status(ticket, new)
     ticket.save(update_fields=[*fields, "updated_at"])
-    _event(ticket, by, "status", old=old, new=new).save()
+    event(ticket, by, "status", old=old, new=new).save()
     _record_status(ticket, old, new, by=by, quiet=quiet)
 
 
